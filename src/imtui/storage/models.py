@@ -1,0 +1,169 @@
+"""The tables.  Datetimes are timezone-aware UTC everywhere (SQLModel rejects naive ones).
+
+Names are singular and short because raw SQL (FTS triggers, benchmarks, bulk loads) uses them.
+Schema changes go through an Alembic migration in ``storage/migrations/versions``; this module and
+the newest migration must describe the same schema (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    full_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IncidentType(SQLModel, table=True):
+    __tablename__ = "incident_type"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    position: int = 0
+
+
+class IncidentStatus(SQLModel, table=True):
+    __tablename__ = "incident_status"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    position: int = 0
+
+
+class Category(SQLModel, table=True):
+    """One of the five category slots an administrator may enable (manual 003)."""
+
+    __tablename__ = "category"
+    slot: int = Field(primary_key=True)  # 1..5
+    name: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=1000)
+    enabled: bool = False
+
+
+class CategoryValue(SQLModel, table=True):
+    __tablename__ = "category_value"
+    id: int | None = Field(default=None, primary_key=True)
+    category_slot: int = Field(foreign_key="category.slot", index=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    position: int = 0
+
+
+class DataField(SQLModel, table=True):
+    """Incident data fields: up to three of each kind, each enabled with a name (manual 003)."""
+
+    __tablename__ = "data_field"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # integer | decimal | text | checkbox | datetime
+    slot: int  # 1..3
+    name: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=1000)
+    enabled: bool = False
+
+
+class Camera(SQLModel, table=True):
+    __tablename__ = "camera"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    source: str = Field(default="", max_length=1000)
+
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(default="")
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incident"
+    __table_args__ = (
+        sa.Index("ix_incident_created", "created_at", "id"),
+        sa.Index("ix_incident_start", "start_time"),
+        sa.Index("ix_incident_end", "end_time"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=64)
+    type_id: int = Field(foreign_key="incident_type.id")
+    status_id: int = Field(foreign_key="incident_status.id")
+    description: str = Field(default="")
+    # Derived from the sequences and stored so the time filters can use an index.
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class Sequence(SQLModel, table=True):
+    __tablename__ = "sequence"
+    __table_args__ = (sa.Index("ix_sequence_start", "start_time", "end_time"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    camera_id: int = Field(foreign_key="camera.id")
+    start_time: datetime
+    end_time: datetime
+    added_at: datetime = Field(default_factory=utcnow)
+    added_by: str = Field(default="", max_length=64)
+
+
+class Comment(SQLModel, table=True):
+    __tablename__ = "comment"
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    author: str = Field(max_length=64)
+    text: str
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class Call(SQLModel, table=True):
+    __tablename__ = "call"
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    at: datetime
+    direction: str = Field(max_length=16)  # incoming | outgoing
+    party: str = Field(default="", max_length=200)  # caller (incoming) or callee (outgoing)
+    number: str = Field(default="", max_length=64)
+    notes: str = Field(default="")
+    author: str = Field(max_length=64)
+    version: int = 1
+
+
+class Activity(SQLModel, table=True):
+    """The incident activity log.  Not a foreign key: entries outlive a deleted project."""
+
+    __tablename__ = "activity"
+    __table_args__ = (sa.Index("ix_activity_incident", "incident_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int
+    at: datetime = Field(default_factory=utcnow)
+    user: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    details: str = Field(default="")
+
+
+class ChangeCounter(SQLModel, table=True):
+    """One row whose value every write bumps: SQLite clients poll it to refresh their lists."""
+
+    __tablename__ = "change_counter"
+    id: int = Field(default=1, primary_key=True)
+    value: int = 0
