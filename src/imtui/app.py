@@ -1,0 +1,61 @@
+"""The Textual application and its factory.
+
+``create_app(database_url, user=NAME)`` is the entry point of pilot tests and of the CLI: it
+returns the app already logged in as NAME (the login screen and ``auth.trust_os_user`` are the
+CLI's business).  Defaults are chosen for operators on slow SSH links: 16 ANSI colours, no
+animations, no mouse tracking unless asked, nothing that repaints while idle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import os
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from imtui.config import Settings, load_settings
+from imtui.engine.errors import ServiceError
+from imtui.engine.permissions import Actor
+from imtui.engine.services import Services
+from imtui.i18n import _
+
+
+class ImtuiApp(App[None]):
+    CSS_PATH = Path(__file__).parent / "screens" / "app.tcss"
+    TITLE = "imtui"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", _("Quit"), id="quit", priority=True)]
+
+    def __init__(self, services: Services, user: str) -> None:
+        super().__init__()
+        self.services = services
+        self.user_name = user
+        self.actor: Actor | None = None
+        self.theme = "ansi-dark"  # 16 colours: about half the bytes of truecolor (tui-links notes)
+        self.animation_level = "none"
+
+    async def on_mount(self) -> None:
+        from imtui.screens.incidents import IncidentsScreen
+        from imtui.screens.message import MessageScreen
+
+        try:
+            self.actor = await self.services.start(self.user_name)
+        except ServiceError as exc:
+            await self.push_screen(MessageScreen(exc.message))
+            return
+        await self.push_screen(IncidentsScreen())
+
+    async def on_unmount(self) -> None:
+        await self.services.close()
+
+
+def create_app(database_url: str | None = None, user: str | None = None, settings: Settings | None = None) -> ImtuiApp:
+    """Build the app for ``database_url`` (or the configured one), logged in as ``user``."""
+    settings = settings or load_settings()
+    if database_url:
+        settings = dataclasses.replace(settings, database_url=database_url)
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    return ImtuiApp(Services(settings), user or getpass.getuser())

@@ -1,0 +1,181 @@
+"""The ``imtui`` command: the TUI, and scriptable sub-commands for administrators.
+
+Human text by default, JSON with ``--json``; a refusal prints one line and exits with code 2.
+``IMTUI_DATABASE_URL`` overrides ``--db`` (so a service unit can pin the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import getpass
+import json
+import os
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+
+from imtui.config import ConfigError, Settings, data_dir, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, help="imtui: incident projects for control rooms.")
+db_app = typer.Typer(help="Database maintenance.")
+app.add_typer(db_app, name="db")
+
+
+@dataclasses.dataclass
+class State:
+    db: str | None = None
+    user: str | None = None
+    mouse: bool = False
+    json: bool = False
+
+
+def refuse(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+def _settings(state: State, default_url: str | None = None) -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        refuse(str(exc))
+        raise
+    url = os.environ.get("IMTUI_DATABASE_URL") or state.db or default_url
+    if url:
+        settings = dataclasses.replace(settings, database_url=url)
+    return settings
+
+
+def _emit(state: State, human: str, data: dict[str, Any]) -> None:
+    from imtui.safetext import clean
+
+    if state.json:
+        typer.echo(json.dumps(data))
+    else:
+        typer.echo(clean(human, multiline=True))
+
+
+def _run_tui(settings: Settings, user: str, mouse: bool) -> None:
+    try:
+        import textual_image.renderable  # noqa: F401 - queries the terminal before Textual owns it
+    except Exception:  # noqa: BLE001 - images are optional
+        pass
+    from imtui.app import create_app
+
+    tui = create_app(settings=settings, user=user)
+    tui.run(mouse=mouse or settings.mouse)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (sqlite:///path or postgresql://...).")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Log in as this user.")] = None,
+    mouse: Annotated[bool, typer.Option("--mouse", help="Enable mouse tracking (off by default: it costs bandwidth).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    ctx.obj = State(db=db, user=user, mouse=mouse, json=as_json)
+    if ctx.invoked_subcommand is None:
+        settings = _settings(ctx.obj)
+        name = user or (getpass.getuser() if settings.trust_os_user else None)
+        if not name:
+            refuse("No user given: pass --user NAME (or set auth.trust_os_user = true in the config).")
+        _run_tui(settings, name, mouse)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema to the newest version."""
+    state: State = ctx.obj
+    settings = _settings(state)
+
+    async def run() -> str | None:
+        from imtui.storage.db import Database
+
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+        from imtui.storage.migrate import head_revision
+
+        return head_revision()
+
+    try:
+        rev = asyncio.run(run())
+    except Exception as exc:  # noqa: BLE001
+        refuse(f"Cannot upgrade the database: {exc}")
+    _emit(state, f"Database is at revision {rev}.", {"revision": rev})
+
+
+async def _seed(settings: Settings, incidents: int, cameras: int, progress: bool) -> dict[str, Any]:
+    from imtui.engine.seed import seed_defaults, seed_incidents
+    from imtui.storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        await seed_defaults(db, cameras=cameras)
+        say = (lambda msg: typer.echo(msg, err=True)) if progress else None
+        result = await seed_incidents(db, incidents, progress=say)
+    finally:
+        await db.dispose()
+    return dataclasses.asdict(result)
+
+
+@app.command("seed")
+def seed(
+    ctx: typer.Context,
+    incidents: Annotated[int, typer.Option("--incidents", min=0, help="Synthetic incidents to add.")] = 0,
+    cameras: Annotated[int, typer.Option("--cameras", min=0, help="Cameras to have at least.")] = 8,
+) -> None:
+    """Create the default properties, users admin/operator/viewer, cameras and N incidents."""
+    state: State = ctx.obj
+    settings = _settings(state)
+    started = time.perf_counter()
+    try:
+        result = asyncio.run(_seed(settings, incidents, cameras, progress=not state.json and sys.stderr.isatty()))
+    except Exception as exc:  # noqa: BLE001
+        refuse(f"Cannot seed the database: {exc}")
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    _emit(state, f"Seeded {result['incidents']:,} incidents "
+                 f"({result['sequences']:,} sequences, {result['comments']:,} comments) in {result['seconds']} s.", result)
+
+
+@app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Run imtui on the embedded demo database, creating and seeding it when empty."""
+    state: State = ctx.obj
+    url = f"sqlite+aiosqlite:///{data_dir() / 'demo.db'}"
+    settings = _settings(state, default_url=url)
+
+    async def prepare() -> None:
+        from imtui.engine.seed import seed_defaults, seed_incidents
+        from imtui.storage.db import Database
+
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+            await seed_defaults(db)
+            async with db.read() as s:
+                from sqlalchemy import text
+
+                empty = (await s.execute(text("SELECT count(*) FROM incident"))).scalar_one() == 0
+            if empty:
+                await seed_incidents(db, 2000)
+        finally:
+            await db.dispose()
+
+    asyncio.run(prepare())
+    _run_tui(settings, state.user or "operator", state.mouse)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Typed failures whose ``message`` is what the operator sees (the manual's wording)."""
+
+from __future__ import annotations
+
+from imtui.i18n import _
+
+
+class ServiceError(Exception):
+    """Base of every failure a screen shows; ``message`` is translated, user-facing text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PermissionDenied(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(_("Permission denied."))
+
+
+class StaleError(ServiceError):
+    """The project or item was deleted or changed by someone else since it was loaded."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Cannot perform this action. Please refresh the list."))
+
+
+class UnavailableError(ServiceError):
+    """The database could not be reached; nothing was changed."""
+
+
+class InvalidInput(ServiceError):
+    """Bad input: ``field`` names the offending field, the message says the fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(_("Cannot perform this action. Please refresh the list."))

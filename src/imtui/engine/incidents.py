@@ -1,0 +1,596 @@
+"""Incident projects: create, open, edit, comments, calls, sequences, delete.
+
+Every method takes the acting user, checks the permission here (never in a screen), and writes
+its change together with the activity-log entry in one transaction.  ID, created by, created at
+and the start/end times (derived from the sequences) are never written by an edit.
+
+Concurrency is optimistic: main details carry a version; an UPDATE that matches no row because
+the project was deleted or changed meanwhile raises :class:`StaleError`, whose message is the
+manual's "Cannot perform this action. Please refresh the list."  Comments and calls have their own
+versions, so adding a comment never conflicts with a colleague's status change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from imtui.engine import activity as act
+from imtui.engine.errors import InvalidInput, ServiceError, StaleError, UnavailableError
+from imtui.engine.permissions import Actor, Feature, Level, require
+from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
+from imtui.i18n import _
+from imtui.storage.db import NOTIFY_CHANNEL, Database
+from imtui.storage.models import (
+    Activity,
+    Call,
+    Camera,
+    ChangeCounter,
+    Comment,
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    Sequence,
+)
+from imtui.storage.queries import COUNT_CAP, Cursor, IncidentFilter, IncidentListRow, count_incidents, list_incidents
+
+log = logging.getLogger(__name__)
+
+MAX_DESCRIPTION = 10_000
+MAX_COMMENT = 10_000
+CALL_DIRECTIONS = ("incoming", "outgoing")
+
+_UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SequenceInput:
+    camera_id: int
+    start_time: datetime
+    end_time: datetime
+
+
+@dataclass(frozen=True)
+class SequenceView:
+    id: int
+    camera_id: int
+    camera_name: str
+    start_time: datetime
+    end_time: datetime
+    added_by: str
+
+
+@dataclass(frozen=True)
+class CommentView:
+    id: int
+    created_at: datetime
+    author: str
+    text: str
+    version: int
+
+
+@dataclass(frozen=True)
+class CallInput:
+    at: datetime
+    direction: str
+    party: str = ""
+    number: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class CallView:
+    id: int
+    at: datetime
+    direction: str
+    party: str
+    number: str
+    notes: str
+    author: str
+    version: int
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    at: datetime
+    user: str
+    action: str
+    details: str
+
+    @property
+    def label(self) -> str:
+        return act.label(self.action)
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    id: int
+    created_at: datetime
+    created_by: str
+    type_id: int
+    type_name: str
+    status_id: int
+    status_name: str
+    description: str
+    start_time: datetime | None
+    end_time: datetime | None
+    version: int
+    sequences: list[SequenceView] = field(default_factory=list)
+    comments: list[CommentView] = field(default_factory=list)
+    calls: list[CallView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[IncidentListRow]
+    has_next: bool
+
+
+def parse_time_field(label: str, value: str, tz: tzinfo) -> datetime:
+    """Parse a typed date-time or raise InvalidInput naming the field and the format."""
+    try:
+        return parse_site_time(value, tz)
+    except ValueError:
+        raise InvalidInput(
+            label, _("{field}: type the date and time as YYYY-MM-DD HH:MM, e.g. 2026-03-01 14:30.").format(field=label)
+        ) from None
+
+
+class IncidentService:
+    """The operator's incident projects."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _guard(self, failure: str) -> AsyncIterator[None]:
+        """Turn a lost database into the manual's "try again later" wording for this action."""
+        try:
+            yield
+        except ServiceError:
+            raise
+        except _UNREACHABLE as exc:
+            log.warning("database unavailable: %s", exc)
+            raise UnavailableError(failure) from exc
+
+    async def _changed(self, session: AsyncSession, incident_id: int) -> None:
+        """Tell other operators' lists that something changed (counter on SQLite, NOTIFY on PG)."""
+        if self.db.is_sqlite:
+            counter = ChangeCounter.__table__
+            await session.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1))
+        else:
+            await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(incident_id))))
+
+    @staticmethod
+    def _log(session: AsyncSession, incident_id: int, actor: Actor, action: str, details: str = "") -> None:
+        session.add(Activity(incident_id=incident_id, at=utcnow(), user=actor.name, action=action, details=details))
+
+    @staticmethod
+    async def _exists(session: AsyncSession, incident_id: int) -> bool:
+        t = Incident.__table__
+        return (await session.execute(sa.select(t.c.id).where(t.c.id == incident_id))).first() is not None
+
+    async def _require_incident(self, session: AsyncSession, incident_id: int) -> None:
+        if not await self._exists(session, incident_id):
+            raise StaleError()
+
+    async def _touch(self, session: AsyncSession, incident_id: int) -> None:
+        t = Incident.__table__
+        await session.execute(sa.update(t).where(t.c.id == incident_id).values(updated_at=utcnow()))
+
+    async def _recompute_span(self, session: AsyncSession, incident_id: int) -> None:
+        """Store the earliest sequence start and latest end on the incident (NULL without sequences)."""
+        s = Sequence.__table__
+        t = Incident.__table__
+        row = (
+            await session.execute(
+                sa.select(sa.func.min(s.c.start_time), sa.func.max(s.c.end_time)).where(s.c.incident_id == incident_id)
+            )
+        ).one()
+        await session.execute(
+            sa.update(t).where(t.c.id == incident_id).values(start_time=row[0], end_time=row[1], updated_at=utcnow())
+        )
+
+    # -- reference data ---------------------------------------------------------------------------
+    async def types(self) -> list[Option]:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            t = IncidentType.__table__
+            rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.position, t.c.id))
+            return [Option(r.id, r.name) for r in rows]
+
+    async def statuses(self) -> list[Option]:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            t = IncidentStatus.__table__
+            rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.position, t.c.id))
+            return [Option(r.id, r.name) for r in rows]
+
+    async def cameras(self) -> list[Option]:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            t = Camera.__table__
+            rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.name, t.c.id))
+            return [Option(r.id, r.name) for r in rows]
+
+    # -- the list ---------------------------------------------------------------------------------
+    async def list_page(
+        self, actor: Actor, flt: IncidentFilter, cursor: Cursor | None = None, size: int = 100
+    ) -> Page:
+        """One page, newest first, after ``cursor``; ``has_next`` says whether another follows."""
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            rows = await list_incidents(s, flt, cursor, limit=size + 1)
+        return Page(rows=rows[:size], has_next=len(rows) > size)
+
+    async def count(self, actor: Actor, flt: IncidentFilter) -> tuple[int, bool]:
+        """(count, capped): capped is True when more than the cap match."""
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            n = await count_incidents(s, flt)
+        return (min(n, COUNT_CAP - 1), n >= COUNT_CAP)
+
+    # -- create / open / edit ---------------------------------------------------------------------
+    def _check_description(self, description: str) -> str:
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidInput(
+                "description",
+                _("Description: {n} characters is too long; shorten it to {max} or fewer.").format(
+                    n=len(description), max=MAX_DESCRIPTION
+                ),
+            )
+        return description
+
+    @staticmethod
+    def _check_sequences(sequences: Iterable[SequenceInput]) -> list[SequenceInput]:
+        out = list(sequences)
+        for seq in out:
+            if seq.end_time < seq.start_time:
+                raise InvalidInput(
+                    "sequence", _("Sequence: the end time is before the start time; pick an end after the start.")
+                )
+        return out
+
+    async def _check_property(self, s: AsyncSession, model: type, value_id: int, label: str) -> str:
+        t = model.__table__
+        name = (await s.execute(sa.select(t.c.name).where(t.c.id == value_id))).scalar()
+        if name is None:
+            raise InvalidInput(label.lower(), _("{field}: choose one of the listed values.").format(field=label))
+        return name
+
+    async def create(
+        self,
+        actor: Actor,
+        type_id: int,
+        description: str = "",
+        sequences: Iterable[SequenceInput] = (),
+        status_id: int | None = None,
+    ) -> int:
+        """Create a project (empty, or with sequences); its id follows creation order."""
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        description = self._check_description(description)
+        seqs = self._check_sequences(sequences)
+        async with self._guard(_("Cannot create incident project. Try again later.")), self.db.write() as s:
+            type_name = await self._check_property(s, IncidentType, type_id, _("Type"))
+            if status_id is None:
+                st = IncidentStatus.__table__
+                status_id = (
+                    await s.execute(sa.select(st.c.id).order_by(st.c.position, st.c.id).limit(1))
+                ).scalar()
+                if status_id is None:
+                    raise InvalidInput("status", _("Status: no statuses are defined; ask an administrator to add one."))
+            now = utcnow()
+            inc = Incident(
+                created_at=now,
+                created_by=actor.name,
+                type_id=type_id,
+                status_id=status_id,
+                description=description,
+                start_time=min((q.start_time for q in seqs), default=None),
+                end_time=max((q.end_time for q in seqs), default=None),
+                updated_at=now,
+            )
+            s.add(inc)
+            await s.flush()
+            assert inc.id is not None
+            self._log(s, inc.id, actor, act.CREATED, _("Type: {type}").format(type=type_name))
+            for q in seqs:
+                s.add(Sequence(incident_id=inc.id, camera_id=q.camera_id, start_time=q.start_time, end_time=q.end_time,
+                               added_at=now, added_by=actor.name))
+                self._log(s, inc.id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
+            await self._changed(s, inc.id)
+            return inc.id
+
+    async def _detail(self, s: AsyncSession, incident_id: int) -> IncidentDetail:
+        t, ty, st = Incident.__table__, IncidentType.__table__, IncidentStatus.__table__
+        row = (
+            await s.execute(
+                sa.select(t, ty.c.name.label("type_name"), st.c.name.label("status_name"))
+                .join(ty, ty.c.id == t.c.type_id)
+                .join(st, st.c.id == t.c.status_id)
+                .where(t.c.id == incident_id)
+            )
+        ).first()
+        if row is None:
+            raise StaleError()
+        sq, cam = Sequence.__table__, Camera.__table__
+        seqs = [
+            SequenceView(r.id, r.camera_id, r.camera_name, r.start_time, r.end_time, r.added_by)
+            for r in await s.execute(
+                sa.select(sq, cam.c.name.label("camera_name"))
+                .join(cam, cam.c.id == sq.c.camera_id)
+                .where(sq.c.incident_id == incident_id)
+                .order_by(sq.c.start_time, sq.c.id)
+            )
+        ]
+        cm = Comment.__table__
+        comments = [
+            CommentView(r.id, r.created_at, r.author, r.text, r.version)
+            for r in await s.execute(sa.select(cm).where(cm.c.incident_id == incident_id).order_by(cm.c.id))
+        ]
+        cl = Call.__table__
+        calls = [
+            CallView(r.id, r.at, r.direction, r.party, r.number, r.notes, r.author, r.version)
+            for r in await s.execute(sa.select(cl).where(cl.c.incident_id == incident_id).order_by(cl.c.at, cl.c.id))
+        ]
+        m = row._mapping
+        return IncidentDetail(
+            id=m["id"], created_at=m["created_at"], created_by=m["created_by"], type_id=m["type_id"],
+            type_name=m["type_name"], status_id=m["status_id"], status_name=m["status_name"],
+            description=m["description"], start_time=m["start_time"], end_time=m["end_time"], version=m["version"],
+            sequences=seqs, comments=comments, calls=calls,
+        )
+
+    async def open(self, actor: Actor, incident_id: int) -> IncidentDetail:
+        """Load a project for the editor and log that ``actor`` opened it."""
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+            detail = await self._detail(s, incident_id)
+            self._log(s, incident_id, actor, act.OPENED)
+            return detail
+
+    async def get(self, actor: Actor, incident_id: int) -> IncidentDetail:
+        """Reload a project (after a save) without logging an open."""
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            return await self._detail(s, incident_id)
+
+    async def update_main(
+        self, actor: Actor, incident_id: int, version: int, *, type_id: int, status_id: int, description: str
+    ) -> int:
+        """Save type, status and description if nobody changed them meanwhile; returns the new version."""
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        description = self._check_description(description)
+        async with self._guard(_("Cannot save incident project. Try again later.")), self.db.write() as s:
+            t = Incident.__table__
+            ty, st = IncidentType.__table__, IncidentStatus.__table__
+            old = (
+                await s.execute(
+                    sa.select(t.c.type_id, t.c.status_id, t.c.description, t.c.version,
+                              ty.c.name.label("type_name"), st.c.name.label("status_name"))
+                    .join(ty, ty.c.id == t.c.type_id).join(st, st.c.id == t.c.status_id)
+                    .where(t.c.id == incident_id)
+                )
+            ).first()
+            if old is None or old.version != version:
+                raise StaleError()
+            new_type = await self._check_property(s, IncidentType, type_id, _("Type"))
+            new_status = await self._check_property(s, IncidentStatus, status_id, _("Status"))
+            if (old.type_id, old.status_id, old.description) == (type_id, status_id, description):
+                return version
+            result = await s.execute(
+                sa.update(t)
+                .where(t.c.id == incident_id, t.c.version == version)
+                .values(type_id=type_id, status_id=status_id, description=description, version=version + 1,
+                        updated_at=utcnow())
+            )
+            if result.rowcount != 1:
+                raise StaleError()
+            if old.type_id != type_id:
+                self._log(s, incident_id, actor, act.TYPE_CHANGED, f"{old.type_name} → {new_type}")
+            if old.status_id != status_id:
+                self._log(s, incident_id, actor, act.STATUS_CHANGED, f"{old.status_name} → {new_status}")
+            if old.description != description:
+                self._log(s, incident_id, actor, act.DESCRIPTION_CHANGED, _excerpt(description))
+            await self._changed(s, incident_id)
+            return version + 1
+
+    # -- comments ---------------------------------------------------------------------------------
+    @staticmethod
+    def _check_comment(text: str) -> str:
+        if not text.strip():
+            raise InvalidInput("comment", _("Comment: type some text before adding it."))
+        if len(text) > MAX_COMMENT:
+            raise InvalidInput(
+                "comment",
+                _("Comment: {n} characters is too long; shorten it to {max} or fewer.").format(n=len(text), max=MAX_COMMENT),
+            )
+        return text
+
+    async def add_comment(self, actor: Actor, incident_id: int, text: str) -> int:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        text = self._check_comment(text)
+        async with self._guard(_("Cannot save comment. Try again later.")), self.db.write() as s:
+            await self._require_incident(s, incident_id)
+            now = utcnow()
+            c = Comment(incident_id=incident_id, created_at=now, author=actor.name, text=text, updated_at=now)
+            s.add(c)
+            await s.flush()
+            self._log(s, incident_id, actor, act.COMMENT_ADDED, _excerpt(text))
+            await self._touch(s, incident_id)
+            await self._changed(s, incident_id)
+            assert c.id is not None
+            return c.id
+
+    async def edit_comment(self, actor: Actor, comment_id: int, version: int, text: str) -> None:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        text = self._check_comment(text)
+        async with self._guard(_("Cannot save comment. Try again later.")), self.db.write() as s:
+            cm = Comment.__table__
+            incident_id = (await s.execute(sa.select(cm.c.incident_id).where(cm.c.id == comment_id))).scalar()
+            if incident_id is None:
+                raise StaleError()
+            result = await s.execute(
+                sa.update(cm).where(cm.c.id == comment_id, cm.c.version == version)
+                .values(text=text, version=version + 1, updated_at=utcnow())
+            )
+            if result.rowcount != 1:
+                raise StaleError()
+            self._log(s, incident_id, actor, act.COMMENT_EDITED, _excerpt(text))
+            await self._touch(s, incident_id)
+            await self._changed(s, incident_id)
+
+    async def delete_comment(self, actor: Actor, comment_id: int) -> None:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+            cm = Comment.__table__
+            row = (await s.execute(sa.select(cm.c.incident_id, cm.c.text).where(cm.c.id == comment_id))).first()
+            if row is None:
+                raise StaleError()
+            await s.execute(sa.delete(cm).where(cm.c.id == comment_id))
+            self._log(s, row.incident_id, actor, act.COMMENT_DELETED, _excerpt(row.text))
+            await self._touch(s, row.incident_id)
+            await self._changed(s, row.incident_id)
+
+    # -- calls ------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_call(call: CallInput) -> CallInput:
+        if call.direction not in CALL_DIRECTIONS:
+            raise InvalidInput("direction", _("Direction: choose Incoming or Outgoing."))
+        if call.at.tzinfo is None:
+            raise InvalidInput("time", _("Time: type the date and time as YYYY-MM-DD HH:MM, e.g. 2026-03-01 14:30."))
+        if not (call.party.strip() or call.number.strip()):
+            raise InvalidInput("party", _("Caller/callee: give a name or a number for the call."))
+        return call
+
+    async def add_call(self, actor: Actor, incident_id: int, call: CallInput) -> int:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        call = self._check_call(call)
+        async with self._guard(_("Cannot save call. Try again later.")), self.db.write() as s:
+            await self._require_incident(s, incident_id)
+            row = Call(incident_id=incident_id, at=call.at, direction=call.direction, party=call.party,
+                       number=call.number, notes=call.notes, author=actor.name)
+            s.add(row)
+            await s.flush()
+            self._log(s, incident_id, actor, act.CALL_ADDED, _call_details(call))
+            await self._touch(s, incident_id)
+            await self._changed(s, incident_id)
+            assert row.id is not None
+            return row.id
+
+    async def edit_call(self, actor: Actor, call_id: int, version: int, call: CallInput) -> None:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        call = self._check_call(call)
+        async with self._guard(_("Cannot save call. Try again later.")), self.db.write() as s:
+            cl = Call.__table__
+            incident_id = (await s.execute(sa.select(cl.c.incident_id).where(cl.c.id == call_id))).scalar()
+            if incident_id is None:
+                raise StaleError()
+            result = await s.execute(
+                sa.update(cl).where(cl.c.id == call_id, cl.c.version == version).values(
+                    at=call.at, direction=call.direction, party=call.party, number=call.number, notes=call.notes,
+                    version=version + 1,
+                )
+            )
+            if result.rowcount != 1:
+                raise StaleError()
+            self._log(s, incident_id, actor, act.CALL_EDITED, _call_details(call))
+            await self._touch(s, incident_id)
+            await self._changed(s, incident_id)
+
+    async def delete_call(self, actor: Actor, call_id: int) -> None:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+            cl = Call.__table__
+            row = (await s.execute(sa.select(cl).where(cl.c.id == call_id))).first()
+            if row is None:
+                raise StaleError()
+            await s.execute(sa.delete(cl).where(cl.c.id == call_id))
+            details = _call_details(CallInput(row.at, row.direction, row.party, row.number, row.notes))
+            self._log(s, row.incident_id, actor, act.CALL_DELETED, details)
+            await self._touch(s, row.incident_id)
+            await self._changed(s, row.incident_id)
+
+    # -- sequences --------------------------------------------------------------------------------
+    async def add_sequences(self, actor: Actor, incident_id: int, sequences: Iterable[SequenceInput]) -> None:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        seqs = self._check_sequences(sequences)
+        async with self._guard(_("Cannot add sequence. Try again later.")), self.db.write() as s:
+            await self._require_incident(s, incident_id)
+            now = utcnow()
+            for q in seqs:
+                s.add(Sequence(incident_id=incident_id, camera_id=q.camera_id, start_time=q.start_time,
+                               end_time=q.end_time, added_at=now, added_by=actor.name))
+                self._log(s, incident_id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
+            await s.flush()
+            await self._recompute_span(s, incident_id)
+            await self._changed(s, incident_id)
+
+    async def remove_sequence(self, actor: Actor, sequence_id: int) -> None:
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+            sq, cam = Sequence.__table__, Camera.__table__
+            row = (
+                await s.execute(
+                    sa.select(sq.c.incident_id, sq.c.start_time, sq.c.end_time, cam.c.name.label("camera"))
+                    .join(cam, cam.c.id == sq.c.camera_id).where(sq.c.id == sequence_id)
+                )
+            ).first()
+            if row is None:
+                raise StaleError()
+            await s.execute(sa.delete(sq).where(sq.c.id == sequence_id))
+            self._log(s, row.incident_id, actor, act.SEQUENCE_REMOVED,
+                      f"{row.camera}: " + _sequence_details(row.start_time, row.end_time))
+            await self._recompute_span(s, row.incident_id)
+            await self._changed(s, row.incident_id)
+
+    # -- delete -----------------------------------------------------------------------------------
+    async def delete(self, actor: Actor, incident_id: int, version: int | None = None) -> None:
+        """Delete a project with its sequences, comments and calls; its activity log stays."""
+        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+            t = Incident.__table__
+            stmt = sa.delete(t).where(t.c.id == incident_id)
+            if version is not None:
+                stmt = stmt.where(t.c.version == version)
+            result = await s.execute(stmt)
+            if result.rowcount != 1:
+                raise StaleError()
+            self._log(s, incident_id, actor, act.DELETED)
+            await self._changed(s, incident_id)
+
+    # -- activity ---------------------------------------------------------------------------------
+    async def activity(self, actor: Actor, incident_id: int, limit: int = 1000) -> list[ActivityView]:
+        """The project's activity log, newest first."""
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            a = Activity.__table__
+            rows = await s.execute(
+                sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.id.desc()).limit(limit)
+            )
+            return [ActivityView(r.id, r.at, r.user, r.action, r.details) for r in rows]
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sequence_details(start: datetime, end: datetime) -> str:
+    return f"{start.strftime('%Y-%m-%d %H:%M:%S')} – {end.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+
+
+def _call_details(call: CallInput) -> str:
+    who = " ".join(x for x in (call.party, call.number) if x)
+    return f"{call.direction} {call.at.strftime(INPUT_FORMAT)} UTC {who}".strip()

@@ -1,0 +1,33 @@
+"""The composition root below the UI: one object holding every service for one database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imtui.config import Settings
+from imtui.engine.changes import ChangeFeed
+from imtui.engine.incidents import IncidentService
+from imtui.engine.permissions import Actor
+from imtui.engine.users import resolve_actor
+from imtui.storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database = field(init=False)
+    incidents: IncidentService = field(init=False)
+    changes: ChangeFeed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.db = Database(self.settings.database_url)
+        self.incidents = IncidentService(self.db)
+        self.changes = ChangeFeed(self.db, self.settings.poll_seconds)
+
+    async def start(self, user: str) -> Actor:
+        """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""
+        await self.db.upgrade()
+        return await resolve_actor(self.db, user)
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,272 @@
+"""The incident list: 100 projects a page, newest first, with filters and keyset paging."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from imtui.engine.errors import InvalidInput, ServiceError
+from imtui.engine.incidents import Cursor, IncidentFilter, Page, parse_time_field
+from imtui.i18n import _
+from imtui.screens.render import cell, quiet_input, time_cell
+
+if TYPE_CHECKING:
+    from imtui.app import ImtuiApp
+
+PAGE_SIZE = 100
+
+
+class IncidentsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("right_square_bracket", "next_page", _("Next page"), id="next-page", key_display="]"),
+        Binding("left_square_bracket", "previous_page", _("Previous page"), id="previous-page", key_display="["),
+        Binding("n", "new_incident", _("New"), id="new-incident"),
+        Binding("delete", "delete_incident", _("Delete"), id="delete-incident"),
+        Binding("f5", "refresh", _("Refresh"), id="refresh"),
+        Binding("slash", "focus_text_filter", _("Search"), id="focus-search", key_display="/"),
+        Binding("escape", "focus_table", _("List"), id="focus-list", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = IncidentFilter()
+        self.page_starts: list[Cursor | None] = [None]
+        self.page: Page | None = None
+        self.total: tuple[int, bool] | None = None
+
+    @property
+    def imtui(self) -> ImtuiApp:
+        return cast("ImtuiApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="filters"):
+            yield quiet_input(id="filter-id", placeholder=_("ID"), type="integer")
+            yield quiet_input(id="filter-text", placeholder=_("Text in description"))
+            yield quiet_input(id="filter-after", placeholder=_("After YYYY-MM-DD HH:MM"))
+            yield quiet_input(id="filter-before", placeholder=_("Before YYYY-MM-DD HH:MM"))
+        table: DataTable = DataTable(id="incidents", cursor_type="row", zebra_stripes=False)
+        yield table
+        yield Static("", id="page-info")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        for key, label in (
+            ("id", _("ID")), ("type", _("Type")), ("status", _("Status")), ("start", _("Start")),
+            ("end", _("End")), ("created_by", _("Created by")), ("description", _("Description")),
+        ):
+            table.add_column(label, key=key)
+        table.focus()
+        self.load_page()
+        self.load_count()
+        self.watch_changes()
+
+    # -- loading ----------------------------------------------------------------------------------
+    @work(exclusive=True, group="page", exit_on_error=False)
+    async def load_page(self, keep_row: int | None = None) -> None:
+        try:
+            page = await self.imtui.services.incidents.list_page(
+                self.imtui.actor, self.filter, self.page_starts[-1], PAGE_SIZE
+            )
+        except ServiceError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self.page = page
+        self._fill(page, keep_row)
+        self._show_page_info()
+
+    @work(exclusive=True, group="count", exit_on_error=False)
+    async def load_count(self) -> None:
+        try:
+            self.total = await self.imtui.services.incidents.count(self.imtui.actor, self.filter)
+        except ServiceError:
+            self.total = None
+        self._show_page_info()
+
+    @work(group="changes", exit_on_error=False)
+    async def watch_changes(self) -> None:
+        """LISTEN on PostgreSQL; on SQLite, poll the change counter on a timer (no repaint unless changed)."""
+        feed = self.imtui.services.changes
+        if not await feed.listen(self._on_external_change):
+            await feed.poll()
+            self.set_interval(feed.poll_seconds, self._poll_changes, name="change-poll")
+
+    async def _poll_changes(self) -> None:
+        if await self.imtui.services.changes.poll():
+            self._on_external_change()
+
+    def _on_external_change(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        self.load_page(keep_row=table.cursor_row)
+        self.load_count()
+
+    def _fill(self, page: Page, keep_row: int | None) -> None:
+        tz = self.imtui.services.settings.timezone
+        table = self.query_one("#incidents", DataTable)
+        table.clear()
+        table.add_rows(
+            (
+                cell(r.id),
+                cell(r.type_name, 40),
+                cell(r.status_name, 20),
+                time_cell(r.start_time, tz),
+                time_cell(r.end_time, tz),
+                cell(r.created_by, 20),
+                cell(r.description, 80),
+            )
+            for r in page.rows
+        )
+        # add_rows gives random keys; keep our own id list to map rows back to incidents
+        self._row_ids = [r.id for r in page.rows]
+        self._row_versions = [r.version for r in page.rows]
+        if keep_row is not None and page.rows:
+            table.move_cursor(row=min(keep_row, len(page.rows) - 1))
+
+    def _show_page_info(self) -> None:
+        number = len(self.page_starts)
+        if self.total is None:
+            text = _("Page {n}").format(n=number)
+        else:
+            count, capped = self.total
+            pages = max(1, -(-count // PAGE_SIZE))
+            if capped:
+                text = _("Page {n} of {pages}+").format(n=number, pages=pages)
+            else:
+                text = _("Page {n} of {pages}").format(n=number, pages=pages)
+            text += "  ·  " + (
+                _("{count}+ incident projects").format(count=count) if capped
+                else _("{count} incident projects").format(count=count)
+            )
+        self.query_one("#page-info", Static).update(text)
+
+    def selected_incident(self) -> tuple[int, int] | None:
+        table = self.query_one("#incidents", DataTable)
+        ids = getattr(self, "_row_ids", [])
+        if not ids or table.cursor_row is None or not 0 <= table.cursor_row < len(ids):
+            return None
+        return ids[table.cursor_row], self._row_versions[table.cursor_row]
+
+    # -- paging and filters -----------------------------------------------------------------------
+    def action_next_page(self) -> None:
+        if self.page is None or not self.page.has_next or not self.page.rows:
+            return
+        last = self.page.rows[-1]
+        self.page_starts.append(Cursor(last.created_at, last.id))
+        self.load_page(keep_row=0)
+
+    def action_previous_page(self) -> None:
+        if len(self.page_starts) > 1:
+            self.page_starts.pop()
+            self.load_page(keep_row=0)
+
+    def action_refresh(self) -> None:
+        self.load_page(keep_row=self.query_one("#incidents", DataTable).cursor_row)
+        self.load_count()
+
+    def action_focus_text_filter(self) -> None:
+        self.query_one("#filter-text", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one("#incidents", DataTable).focus()
+
+    @on(Input.Submitted, "#filters Input")
+    def apply_filters(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            new = self._read_filters()
+        except InvalidInput as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            self.query_one(f"#filter-{exc.field}", Input).focus()
+            return
+        self.filter = new
+        self.page_starts = [None]
+        self.total = None
+        self.load_page(keep_row=0)
+        self.load_count()
+        self.action_focus_table()
+
+    def _read_filters(self) -> IncidentFilter:
+        tz = self.imtui.services.settings.timezone
+        raw_id = self.query_one("#filter-id", Input).value.strip()
+        incident_id = None
+        if raw_id:
+            if not raw_id.isdigit():
+                raise InvalidInput("id", _("ID: type a whole number such as 42."))
+            incident_id = int(raw_id)
+        text = self.query_one("#filter-text", Input).value.strip() or None
+        after = before = None
+        raw_after = self.query_one("#filter-after", Input).value.strip()
+        raw_before = self.query_one("#filter-before", Input).value.strip()
+        if raw_after:
+            try:
+                after = parse_time_field(_("After"), raw_after, tz)
+            except InvalidInput as exc:
+                raise InvalidInput("after", exc.message) from None
+        if raw_before:
+            try:
+                before = parse_time_field(_("Before"), raw_before, tz)
+            except InvalidInput as exc:
+                raise InvalidInput("before", exc.message) from None
+        if after and before and before < after:
+            raise InvalidInput("before", _("Before: the time is earlier than After; swap them or clear one."))
+        return IncidentFilter(incident_id=incident_id, text=text, after=after, before=before)
+
+    # -- create, open, delete ---------------------------------------------------------------------
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def action_new_incident(self) -> None:
+        from imtui.screens.new_incident import NewIncidentDialog
+
+        try:
+            types = await self.imtui.services.incidents.types()
+        except ServiceError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        choice = await self.app.push_screen_wait(NewIncidentDialog(types))
+        if choice is None:
+            return
+        try:
+            new_id = await self.imtui.services.incidents.create(
+                self.imtui.actor, choice.type_id, choice.description
+            )
+        except ServiceError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self.notify(_("Incident project {id} created.").format(id=new_id), markup=False)
+        self.page_starts = [None]
+        self.load_page(keep_row=0)
+        self.load_count()
+
+    @on(DataTable.RowSelected, "#incidents")
+    def open_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        selected = self.selected_incident()
+        if selected is None:
+            return
+        from imtui.screens.editor import IncidentEditorScreen
+
+        self.app.push_screen(IncidentEditorScreen(selected[0]), callback=lambda _r: self.action_refresh())
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def action_delete_incident(self) -> None:
+        from imtui.screens.confirm import ConfirmDialog
+
+        selected = self.selected_incident()
+        if selected is None:
+            return
+        incident_id, version = selected
+        question = _("Delete incident project {id}? This cannot be undone.").format(id=incident_id)
+        if not await self.app.push_screen_wait(ConfirmDialog(question, _("Delete"))):
+            return
+        try:
+            await self.imtui.services.incidents.delete(self.imtui.actor, incident_id, version)
+        except ServiceError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self.notify(_("Incident project {id} deleted.").format(id=incident_id), markup=False)
+        self.action_refresh()

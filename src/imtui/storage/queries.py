@@ -1,0 +1,177 @@
+"""Incident list queries: keyset pages, capped counts, description search, time filters.
+
+Measured choices (storage notes): keyset on (created_at DESC, id DESC), never OFFSET; counts capped
+at ``COUNT_CAP`` rows; FTS5 (SQLite) or pg_trgm (PostgreSQL) for text; time filters on the stored
+incident start/end with the redundant ``start_time <= before`` bound, which turns a 0.7 s scan into
+a 2 ms range read at a million incidents.
+
+SQLite search walks the FTS index by rowid, newest first: ids are assigned in creation order, so
+that is the list order and a common word still returns its first page in under a millisecond.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from imtui.storage.models import Incident, IncidentStatus, IncidentType
+
+COUNT_CAP = 10_001  # one more than 100 pages of 100: enough to say "of 100+"
+
+incident = Incident.__table__
+itype = IncidentType.__table__
+istatus = IncidentStatus.__table__
+fts = sa.table("incident_fts", sa.column("rowid", sa.Integer))
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What the list is narrowed to; times are aware UTC datetimes."""
+
+    incident_id: int | None = None
+    text: str | None = None
+    after: datetime | None = None  # its sequences start at or after this
+    before: datetime | None = None  # its sequences end at or before this
+
+    @property
+    def empty(self) -> bool:
+        return self.incident_id is None and not self.text and self.after is None and self.before is None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last row of a page: the next page starts strictly after it."""
+
+    created_at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class IncidentListRow:
+    id: int
+    created_at: datetime
+    created_by: str
+    type_name: str
+    status_name: str
+    description: str
+    start_time: datetime | None
+    end_time: datetime | None
+    version: int
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_match_expression(text: str) -> str | None:
+    """Words of ``text`` as an FTS5 query: every word must appear, each as a prefix.
+
+    Quoting each token keeps FTS5 syntax (AND/OR/NEAR, column filters, ``*``) inert.  Returns None
+    when the text holds no word at all (punctuation only); the caller then falls back to LIKE.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _columns() -> list:
+    return [
+        incident.c.id,
+        incident.c.created_at,
+        incident.c.created_by,
+        itype.c.name.label("type_name"),
+        istatus.c.name.label("status_name"),
+        incident.c.description,
+        incident.c.start_time,
+        incident.c.end_time,
+        incident.c.version,
+    ]
+
+
+def _base_from():
+    return incident.join(itype, itype.c.id == incident.c.type_id).join(istatus, istatus.c.id == incident.c.status_id)
+
+
+def _where(flt: IncidentFilter, dialect: str, *, use_fts_order: bool) -> list:
+    conds: list = []
+    if flt.incident_id is not None:
+        conds.append(incident.c.id == flt.incident_id)
+    if flt.after is not None:
+        conds.append(incident.c.start_time >= flt.after)
+    if flt.before is not None:
+        conds.append(incident.c.end_time <= flt.before)
+        conds.append(incident.c.start_time <= flt.before)  # redundant (start <= end) but indexable
+    if flt.text and not use_fts_order:
+        conds.append(_text_condition(flt.text, dialect))
+    return conds
+
+
+def _text_condition(text: str, dialect: str):
+    if dialect == "sqlite":
+        match = fts_match_expression(text)
+        if match is not None:
+            sub = sa.select(fts.c.rowid).where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=match))
+            return incident.c.id.in_(sub)
+    return incident.c.description.ilike(_like_pattern(text), escape="\\")
+
+
+def _fts_only(flt: IncidentFilter, dialect: str) -> str | None:
+    """The FTS expression when the rowid-ordered fast path applies (SQLite, text without times)."""
+    if dialect != "sqlite" or not flt.text:
+        return None
+    if flt.after is not None or flt.before is not None or flt.incident_id is not None:
+        return None
+    return fts_match_expression(flt.text)
+
+
+async def list_incidents(
+    session: AsyncSession, flt: IncidentFilter, cursor: Cursor | None = None, limit: int = 100
+) -> list[IncidentListRow]:
+    """One page of incidents, newest first, starting after ``cursor``."""
+    dialect = session.bind.dialect.name
+    match = _fts_only(flt, dialect)
+    if match is not None:
+        sub = sa.select(fts.c.rowid.label("rid")).where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=match))
+        if cursor is not None:
+            sub = sub.where(fts.c.rowid < cursor.id)
+        sub = sub.order_by(fts.c.rowid.desc()).limit(limit).subquery()
+        stmt = sa.select(*_columns()).select_from(_base_from().join(sub, sub.c.rid == incident.c.id))
+        stmt = stmt.where(*_where(flt, dialect, use_fts_order=True)).order_by(incident.c.id.desc())
+    else:
+        stmt = sa.select(*_columns()).select_from(_base_from()).where(*_where(flt, dialect, use_fts_order=False))
+        if cursor is not None:
+            stmt = stmt.where(
+                sa.or_(
+                    incident.c.created_at < cursor.created_at,
+                    sa.and_(incident.c.created_at == cursor.created_at, incident.c.id < cursor.id),
+                )
+            )
+        stmt = stmt.order_by(incident.c.created_at.desc(), incident.c.id.desc()).limit(limit)
+    result = await session.execute(stmt)
+    return [IncidentListRow(**row._mapping) for row in result]
+
+
+async def count_incidents(session: AsyncSession, flt: IncidentFilter, cap: int = COUNT_CAP) -> int:
+    """How many incidents match, counting at most ``cap`` (the pager says "100+" past it)."""
+    dialect = session.bind.dialect.name
+    match = _fts_only(flt, dialect)
+    if match is not None:
+        inner = (
+            sa.select(sa.literal(1))
+            .select_from(fts)
+            .where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=match))
+            .limit(cap)
+        )
+    else:
+        inner = sa.select(sa.literal(1)).select_from(incident).where(*_where(flt, dialect, use_fts_order=False)).limit(cap)
+    stmt = sa.select(sa.func.count()).select_from(inner.subquery())
+    return int((await session.execute(stmt)).scalar_one())
