@@ -182,10 +182,11 @@ async def seed_incidents(
         await db.dispose()  # the bulk loader needs the write lock for itself
         loader = SqliteBulkLoader(db.sqlite_path or "")
         first = loader.next_incident_id()
+        begin = _begin(now, loader.newest_created())
         try:
             for offset in range(0, n, chunk):
                 m = min(chunk, n - offset)
-                inc, seq, com, actv = _rows_for_chunk(m, first + offset, n, offset, type_ids, status_ids, camera_ids, now, seed)
+                inc, seq, com, actv = _rows_for_chunk(m, first + offset, n, offset, type_ids, status_ids, camera_ids, begin, now, seed)
                 loader.insert("incident", INCIDENT_COLS, inc, (1, 6, 7, 8))
                 total.sequences += loader.insert("sequence", SEQUENCE_COLS, seq, (2, 3, 4))
                 total.comments += loader.insert("comment", COMMENT_COLS, com, (1, 4))
@@ -199,9 +200,10 @@ async def seed_incidents(
             raw = await conn.get_raw_connection()
             pg = raw.driver_connection
             first = (await pg.fetchval("SELECT coalesce(max(id), 0) FROM incident")) + 1
+            begin = _begin(now, await pg.fetchval("SELECT max(created_at) FROM incident"))
             for offset in range(0, n, chunk):
                 m = min(chunk, n - offset)
-                inc, seq, com, actv = _rows_for_chunk(m, first + offset, n, offset, type_ids, status_ids, camera_ids, now, seed)
+                inc, seq, com, actv = _rows_for_chunk(m, first + offset, n, offset, type_ids, status_ids, camera_ids, begin, now, seed)
                 async with pg.transaction():
                     await copy_postgres(pg, "incident", INCIDENT_COLS, inc)
                     total.sequences += await copy_postgres(pg, "sequence", SEQUENCE_COLS, seq)
@@ -218,10 +220,17 @@ async def seed_incidents(
     return total
 
 
-def _rows_for_chunk(m, first_id, n, offset, type_ids, status_ids, camera_ids, now, seed):  # noqa: ANN001, ANN202
-    """Chunk ``offset`` of the N-incident year, so a million incidents never sit in memory at once."""
-    now = now or datetime.now(UTC)
-    year = timedelta(days=365)
-    start = now - year + year * (offset / max(n, 1))
-    end = now - year + year * ((offset + m) / max(n, 1))
+def _begin(now: datetime, newest: datetime | None) -> datetime:
+    """Spread over the last year, but after the newest existing incident: ids follow creation."""
+    begin = now - timedelta(days=365)
+    if newest is not None and newest >= begin:
+        begin = min(newest + timedelta(seconds=1), now)
+    return begin
+
+
+def _rows_for_chunk(m, first_id, n, offset, type_ids, status_ids, camera_ids, begin, now, seed):  # noqa: ANN001, ANN202
+    """Chunk ``offset`` of the N-incident span, so a million incidents never sit in memory at once."""
+    span = now - begin
+    start = begin + span * (offset / max(n, 1))
+    end = begin + span * ((offset + m) / max(n, 1))
     return synthetic_rows(m, first_id, type_ids, status_ids, camera_ids, start, end, seed=seed + offset)

@@ -78,6 +78,10 @@ class SqliteBulkLoader:
     def next_incident_id(self) -> int:
         return (self.conn.execute("SELECT coalesce(max(id), 0) FROM incident").fetchone()[0] or 0) + 1
 
+    def newest_created(self) -> datetime | None:
+        value = self.conn.execute("SELECT max(created_at) FROM incident").fetchone()[0]
+        return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
     def insert(self, table: str, cols: tuple[str, ...], rows: Iterable[tuple], time_positions: tuple[int, ...]) -> int:
         sql = f'INSERT INTO {table} ({", ".join(chr(34) + c + chr(34) for c in cols)}) VALUES ({", ".join("?" * len(cols))})'
         n = 0
