@@ -20,7 +20,7 @@ from datetime import datetime, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from imtui.engine import activity as act
 from imtui.engine.errors import InvalidInput, ServiceError, StaleError, UnavailableError

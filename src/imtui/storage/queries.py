@@ -116,11 +116,18 @@ def _where(flt: IncidentFilter, dialect: str, *, use_fts_order: bool) -> list:
 
 
 def _text_condition(text: str, dialect: str):
-    if dialect == "sqlite":
-        match = fts_match_expression(text)
-        if match is not None:
-            sub = sa.select(fts.c.rowid).where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=match))
-            return incident.c.id.in_(sub)
+    """Every word of ``text`` must start a word of the description (FTS5 prefix semantics).
+
+    PostgreSQL gets the same meaning from case-insensitive regexes anchored at a word start
+    (``\\m``), which the pg_trgm GIN index serves.  Text without any word falls back to a
+    substring match.
+    """
+    words = _WORD.findall(text)
+    if dialect == "sqlite" and words:
+        sub = sa.select(fts.c.rowid).where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=fts_match_expression(text)))
+        return incident.c.id.in_(sub)
+    if dialect == "postgresql" and words:
+        return sa.and_(*[incident.c.description.op("~*")("\\m" + w) for w in words])
     return incident.c.description.ilike(_like_pattern(text), escape="\\")
 
 
