@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
-from imtui.engine.errors import InvalidInput, ServiceError, StaleError
+from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import CallInput, IncidentDetail, parse_time_field
 from imtui.engine.times import INPUT_FORMAT, format_site
 from imtui.i18n import _
@@ -214,15 +214,16 @@ class IncidentEditorScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load()
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_close(self) -> None:
+    def action_close(self) -> None:
         from imtui.screens.confirm import ConfirmDialog
 
-        if self.is_dirty() and not await self.app.push_screen_wait(
-            ConfirmDialog(_("Discard the unsaved changes to the main details?"), _("Discard"))
-        ):
+        if not self.is_dirty():
+            self.dismiss(None)
             return
-        self.dismiss(None)
+        self.app.push_screen(
+            ConfirmDialog(_("Discard the unsaved changes to the main details?"), _("Discard")),
+            callback=lambda yes: self.dismiss(None) if yes else None,
+        )
 
     # -- comments ---------------------------------------------------------------------------------
     @on(Button.Pressed, "#add-comment")
@@ -340,8 +341,7 @@ class IncidentEditorScreen(Screen[None]):
         if isinstance(focused, DataTable) and focused.id in ("sequences", "comments", "calls"):
             self._delete_from(f"#{focused.id}")
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def _delete_from(self, selector: str) -> None:
+    def _delete_from(self, selector: str) -> None:
         from imtui.screens.confirm import ConfirmDialog
 
         table = self.query_one(selector, DataTable)
@@ -356,20 +356,23 @@ class IncidentEditorScreen(Screen[None]):
             "#comments": _("Delete the selected comment?"),
             "#calls": _("Delete the selected call?"),
         }
-        if not await self.app.push_screen_wait(ConfirmDialog(questions[selector], _("Remove"))):
-            return
+        self.app.push_screen(
+            ConfirmDialog(questions[selector], _("Remove")),
+            callback=lambda yes: self._delete_item(selector, int(key)) if yes else None,
+        )
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def _delete_item(self, selector: str, key: int) -> None:
         svc = self.imtui.services.incidents
         try:
             if selector == "#sequences":
-                await svc.remove_sequence(self.imtui.actor, int(key))
+                await svc.remove_sequence(self.imtui.actor, key)
             elif selector == "#comments":
-                await svc.delete_comment(self.imtui.actor, int(key))
+                await svc.delete_comment(self.imtui.actor, key)
                 self._end_comment_edit()
             else:
-                await svc.delete_call(self.imtui.actor, int(key))
+                await svc.delete_call(self.imtui.actor, key)
                 self._end_call_edit()
             await self._reload_lists()
-        except StaleError as exc:
-            self._fail(exc)
         except ServiceError as exc:
             self._fail(exc)

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, parse_time_field
 from imtui.i18n import _
+from imtui.screens.new_incident import NewIncident
 from imtui.screens.render import cell, quiet_input, time_cell
 
 if TYPE_CHECKING:
@@ -218,6 +219,8 @@ class IncidentsScreen(Screen[None]):
         return IncidentFilter(incident_id=incident_id, text=text, after=after, before=before)
 
     # -- create, open, delete ---------------------------------------------------------------------
+    # Dialogs are pushed with a callback rather than awaited inside a worker, so no worker stays
+    # alive while a dialog waits for the operator (tests can wait for workers to finish).
     @work(exclusive=True, group="action", exit_on_error=False)
     async def action_new_incident(self) -> None:
         from imtui.screens.new_incident import NewIncidentDialog
@@ -227,13 +230,16 @@ class IncidentsScreen(Screen[None]):
         except ServiceError as exc:
             self.notify(exc.message, severity="error", markup=False)
             return
-        choice = await self.app.push_screen_wait(NewIncidentDialog(types))
-        if choice is None:
-            return
+        self.app.push_screen(NewIncidentDialog(types), callback=self._create_incident)
+
+    def _create_incident(self, choice: NewIncident | None) -> None:
+        if choice is not None:
+            self.create_incident(choice)
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def create_incident(self, choice: NewIncident) -> None:
         try:
-            new_id = await self.imtui.services.incidents.create(
-                self.imtui.actor, choice.type_id, choice.description
-            )
+            new_id = await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description)
         except ServiceError as exc:
             self.notify(exc.message, severity="error", markup=False)
             return
@@ -252,8 +258,7 @@ class IncidentsScreen(Screen[None]):
 
         self.app.push_screen(IncidentEditorScreen(selected[0]), callback=lambda _r: self.action_refresh())
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_delete_incident(self) -> None:
+    def action_delete_incident(self) -> None:
         from imtui.screens.confirm import ConfirmDialog
 
         selected = self.selected_incident()
@@ -261,8 +266,13 @@ class IncidentsScreen(Screen[None]):
             return
         incident_id, version = selected
         question = _("Delete incident project {id}? This cannot be undone.").format(id=incident_id)
-        if not await self.app.push_screen_wait(ConfirmDialog(question, _("Delete"))):
-            return
+        self.app.push_screen(
+            ConfirmDialog(question, _("Delete")),
+            callback=lambda yes: self.delete_incident(incident_id, version) if yes else None,
+        )
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def delete_incident(self, incident_id: int, version: int) -> None:
         try:
             await self.imtui.services.incidents.delete(self.imtui.actor, incident_id, version)
         except ServiceError as exc:
