@@ -17,7 +17,7 @@ from imtui.storage.queries import Cursor, IncidentFilter, count_incidents, fts_m
 async def _all_pages(db: Database, flt: IncidentFilter, size: int = 100) -> list[list[int]]:
     pages, cursor = [], None
     while True:
-        async with db.read() as s:
+        async with db.query() as s:
             rows = await list_incidents(s, flt, cursor, limit=size)
         if not rows:
             return pages
@@ -31,7 +31,7 @@ async def test_keyset_pages_newest_first(db: Database) -> None:
     assert [len(p) for p in pages] == [100, 100, 50]
     flat = [i for p in pages for i in p]
     assert flat == sorted(flat, reverse=True) and len(set(flat)) == 250
-    async with db.read() as s:
+    async with db.query() as s:
         assert await count_incidents(s, IncidentFilter()) == 250
         assert await count_incidents(s, IncidentFilter(), cap=101) == 101  # the cap holds
 
@@ -39,9 +39,9 @@ async def test_keyset_pages_newest_first(db: Database) -> None:
 async def test_keyset_never_uses_offset(db: Database) -> None:
     await seed_incidents(db, 5)
     statements: list[tuple[str, object]] = []
-    sa.event.listen(db.read_engine.sync_engine, "before_cursor_execute",
+    sa.event.listen(db.query_engine.sync_engine, "before_cursor_execute",
                     lambda *a: statements.append((a[2], a[3])))
-    async with db.read() as s:
+    async with db.query() as s:
         rows = await list_incidents(s, IncidentFilter(), None, limit=2)
         await list_incidents(s, IncidentFilter(), Cursor(rows[-1].created_at, rows[-1].id), limit=2)
     selects = [(q, p) for q, p in statements if q.lstrip().upper().startswith("SELECT")]
@@ -61,13 +61,15 @@ async def test_text_filter(db: Database) -> None:
     c = await svc.create(OPERATOR, type_id, "100% [odd] text_with_underscore")
     for text, expected in (
         ("forklift", [b, a]),
-        ("fork", [b, a]),  # prefix of a word
-        ("visitor forklift", [b]),  # every word must appear
+        ("fork", [b, a]),  # the last word may be the start of a longer word
+        ("visitor fork", [b]),  # every word must appear
+        ("visit fork", []),  # ... and all but the last are whole words
+        ("fo", []),  # a last word under three letters is a whole word too
         ("NEAR", [b]),  # FTS5 operators are inert
         ('"', []),  # punctuation alone matches nothing odd
         ("100%", [c]),
     ):
-        async with db.read() as s:
+        async with db.query() as s:
             ids = [r.id for r in await list_incidents(s, IncidentFilter(text=text))]
             n = await count_incidents(s, IncidentFilter(text=text))
         if text == '"' and db.is_sqlite:
@@ -80,7 +82,7 @@ async def test_text_filter(db: Database) -> None:
     # a description edit is searchable at once (the FTS trigger / trigram index follow updates)
     d = await svc.get(OPERATOR, a)
     await svc.update_main(OPERATOR, a, d.version, type_id=type_id, status_id=d.status_id, description="ladder fell")
-    async with db.read() as s:
+    async with db.query() as s:
         assert [r.id for r in await list_incidents(s, IncidentFilter(text="ladder"))] == [a]
         assert [r.id for r in await list_incidents(s, IncidentFilter(text="forklift"))] == [b]
 
@@ -106,7 +108,7 @@ async def test_id_and_time_filters(db: Database) -> None:
     await svc.create(OPERATOR, type_id, "no video")
 
     async def ids(**kw) -> list[int]:  # noqa: ANN003
-        async with db.read() as s:
+        async with db.query() as s:
             rows = await list_incidents(s, IncidentFilter(**kw))
             assert await count_incidents(s, IncidentFilter(**kw)) == len(rows)
             return [r.id for r in rows]
@@ -122,7 +124,7 @@ async def test_id_and_time_filters(db: Database) -> None:
 
 
 def test_fts_expression_quotes_every_word() -> None:
-    assert fts_match_expression('a OR b" NEAR(c)') == '"a"* "OR"* "b"* "NEAR"* "c"*'
+    assert fts_match_expression('a OR b" NEAR(cab)') == '"a" "OR" "b" "NEAR" "cab"*'
     assert fts_match_expression("!!!") is None
 
 

@@ -208,19 +208,19 @@ class IncidentService:
 
     # -- reference data ---------------------------------------------------------------------------
     async def types(self) -> list[Option]:
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             t = IncidentType.__table__
             rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.position, t.c.id))
             return [Option(r.id, r.name) for r in rows]
 
     async def statuses(self) -> list[Option]:
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             t = IncidentStatus.__table__
             rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.position, t.c.id))
             return [Option(r.id, r.name) for r in rows]
 
     async def cameras(self) -> list[Option]:
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             t = Camera.__table__
             rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.name, t.c.id))
             return [Option(r.id, r.name) for r in rows]
@@ -231,15 +231,15 @@ class IncidentService:
     ) -> Page:
         """One page, newest first, after ``cursor``; ``has_next`` says whether another follows."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            rows = await list_incidents(s, flt, cursor, limit=size + 1)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as conn:
+            rows = await list_incidents(conn, flt, cursor, limit=size + 1)
         return Page(rows=rows[:size], has_next=len(rows) > size)
 
     async def count(self, actor: Actor, flt: IncidentFilter) -> tuple[int, bool]:
         """(count, capped): capped is True when more than the cap match."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            n = await count_incidents(s, flt)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as conn:
+            n = await count_incidents(conn, flt)
         return (min(n, COUNT_CAP - 1), n >= COUNT_CAP)
 
     # -- create / open / edit ---------------------------------------------------------------------
@@ -575,7 +575,7 @@ class IncidentService:
     async def activity(self, actor: Actor, incident_id: int, limit: int = 1000) -> list[ActivityView]:
         """The project's activity log, newest first."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             a = Activity.__table__
             rows = await s.execute(
                 sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.id.desc()).limit(limit)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import UTC
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imtui.storage.models import Incident, IncidentStatus, IncidentType
 
@@ -66,16 +67,30 @@ class IncidentListRow:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_match_expression(text: str) -> str | None:
-    """Words of ``text`` as an FTS5 query: every word must appear, each as a prefix.
+PREFIX_MIN = 3  # a shorter last word matches whole words only: "l*" would read a third of the index
 
-    Quoting each token keeps FTS5 syntax (AND/OR/NEAR, column filters, ``*``) inert.  Returns None
-    when the text holds no word at all (punctuation only); the caller then falls back to LIKE.
+
+def search_words(text: str) -> list[tuple[str, bool]]:
+    """The words of ``text`` and whether each matches as a prefix.
+
+    Search-as-you-type semantics: every word must appear in the description; the last one may be
+    the start of a longer word ("fork" finds "forklift"), the others are whole words.  Whole words
+    keep a common term's first page under a millisecond at a million incidents, where FTS5 has
+    to materialise every match of a prefix (6 ms for "vehicle*", 37 ms for "l*").
     """
     words = _WORD.findall(text)
+    return [(w, i == len(words) - 1 and len(w) >= PREFIX_MIN) for i, w in enumerate(words)]
+
+
+def fts_match_expression(text: str) -> str | None:
+    """``text`` as an FTS5 query (see :func:`search_words`); None when it holds no word.
+
+    Quoting each token keeps FTS5 syntax (AND/OR/NEAR, column filters, ``*``) inert.
+    """
+    words = search_words(text)
     if not words:
         return None
-    return " ".join(f'"{w}"*' for w in words)
+    return " ".join(f'"{w}"*' if prefix else f'"{w}"' for w, prefix in words)
 
 
 def _like_pattern(text: str) -> str:
@@ -83,18 +98,40 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _columns() -> list:
+_TIMES = ("created_at", "start_time", "end_time")
+
+
+def _columns(dialect: str) -> list:
+    def t(name: str):  # noqa: ANN202
+        col = incident.c[name]
+        # SQLite keeps UTC text; SQLAlchemy's regex-based DateTime parsing costs ~0.5 ms a page,
+        # datetime.fromisoformat (C) a tenth of that.  See _row().
+        return sa.type_coerce(col, sa.String).label(name) if dialect == "sqlite" else col
+
     return [
         incident.c.id,
-        incident.c.created_at,
+        t("created_at"),
         incident.c.created_by,
         itype.c.name.label("type_name"),
         istatus.c.name.label("status_name"),
         incident.c.description,
-        incident.c.start_time,
-        incident.c.end_time,
+        t("start_time"),
+        t("end_time"),
         incident.c.version,
     ]
+
+
+def _time(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def _row(row: sa.Row) -> IncidentListRow:
+    return IncidentListRow(
+        id=row[0], created_at=_time(row[1]), created_by=row[2], type_name=row[3],  # type: ignore[arg-type]
+        status_name=row[4], description=row[5], start_time=_time(row[6]), end_time=_time(row[7]), version=row[8],
+    )
 
 
 def _base_from():
@@ -116,18 +153,18 @@ def _where(flt: IncidentFilter, dialect: str, *, use_fts_order: bool) -> list:
 
 
 def _text_condition(text: str, dialect: str):
-    """Every word of ``text`` must start a word of the description (FTS5 prefix semantics).
+    """Every word of ``text`` must appear in the description (see :func:`search_words`).
 
-    PostgreSQL gets the same meaning from case-insensitive regexes anchored at a word start
-    (``\\m``), which the pg_trgm GIN index serves.  Text without any word falls back to a
-    substring match.
+    PostgreSQL gets the same meaning from case-insensitive regexes anchored at word boundaries
+    (``\\m``, ``\\M``), which the pg_trgm GIN index serves.  Text without any word falls back to
+    a substring match.
     """
-    words = _WORD.findall(text)
+    words = search_words(text)
     if dialect == "sqlite" and words:
         sub = sa.select(fts.c.rowid).where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=fts_match_expression(text)))
         return incident.c.id.in_(sub)
     if dialect == "postgresql" and words:
-        return sa.and_(*[incident.c.description.op("~*")("\\m" + w) for w in words])
+        return sa.and_(*[incident.c.description.op("~*")("\\m" + w + ("" if prefix else "\\M")) for w, prefix in words])
     return incident.c.description.ilike(_like_pattern(text), escape="\\")
 
 
@@ -141,35 +178,38 @@ def _fts_only(flt: IncidentFilter, dialect: str) -> str | None:
 
 
 async def list_incidents(
-    session: AsyncSession, flt: IncidentFilter, cursor: Cursor | None = None, limit: int = 100
+    conn: AsyncConnection, flt: IncidentFilter, cursor: Cursor | None = None, limit: int = 100
 ) -> list[IncidentListRow]:
     """One page of incidents, newest first, starting after ``cursor``."""
-    dialect = session.bind.dialect.name
+    dialect = conn.dialect.name
     match = _fts_only(flt, dialect)
     if match is not None:
         sub = sa.select(fts.c.rowid.label("rid")).where(sa.text("incident_fts MATCH :fts_q").bindparams(fts_q=match))
         if cursor is not None:
             sub = sub.where(fts.c.rowid < cursor.id)
         sub = sub.order_by(fts.c.rowid.desc()).limit(limit).subquery()
-        stmt = sa.select(*_columns()).select_from(_base_from().join(sub, sub.c.rid == incident.c.id))
+        stmt = sa.select(*_columns(dialect)).select_from(_base_from().join(sub, sub.c.rid == incident.c.id))
         stmt = stmt.where(*_where(flt, dialect, use_fts_order=True)).order_by(incident.c.id.desc())
     else:
-        stmt = sa.select(*_columns()).select_from(_base_from()).where(*_where(flt, dialect, use_fts_order=False))
+        stmt = sa.select(*_columns(dialect)).select_from(_base_from()).where(*_where(flt, dialect, use_fts_order=False))
         if cursor is not None:
+            # The first bound is implied by the second; it lets the planner start the index walk
+            # at the cursor instead of at the newest row (page 5,000: 75 ms -> 0.2 ms).
             stmt = stmt.where(
+                incident.c.created_at <= cursor.created_at,
                 sa.or_(
                     incident.c.created_at < cursor.created_at,
                     sa.and_(incident.c.created_at == cursor.created_at, incident.c.id < cursor.id),
                 )
             )
         stmt = stmt.order_by(incident.c.created_at.desc(), incident.c.id.desc()).limit(limit)
-    result = await session.execute(stmt)
-    return [IncidentListRow(**row._mapping) for row in result]
+    result = await conn.execute(stmt)
+    return [_row(row) for row in result]
 
 
-async def count_incidents(session: AsyncSession, flt: IncidentFilter, cap: int = COUNT_CAP) -> int:
+async def count_incidents(conn: AsyncConnection, flt: IncidentFilter, cap: int = COUNT_CAP) -> int:
     """How many incidents match, counting at most ``cap`` (the pager says "100+" past it)."""
-    dialect = session.bind.dialect.name
+    dialect = conn.dialect.name
     match = _fts_only(flt, dialect)
     if match is not None:
         inner = (
@@ -181,4 +221,4 @@ async def count_incidents(session: AsyncSession, flt: IncidentFilter, cap: int =
     else:
         inner = sa.select(sa.literal(1)).select_from(incident).where(*_where(flt, dialect, use_fts_order=False)).limit(cap)
     stmt = sa.select(sa.func.count()).select_from(inner.subquery())
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await conn.execute(stmt)).scalar_one())
