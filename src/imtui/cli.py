@@ -59,10 +59,6 @@ def _emit(state: State, human: str, data: dict[str, Any]) -> None:
 
 
 def _run_tui(settings: Settings, user: str, mouse: bool) -> None:
-    try:
-        import textual_image.renderable  # noqa: F401 - queries the terminal before Textual owns it
-    except Exception:  # noqa: BLE001 - images are optional
-        pass
     from imtui.app import create_app
 
     tui = create_app(settings=settings, user=user)

@@ -30,7 +30,7 @@ def _replace(char: str, *, multiline: bool) -> str:
     if code == 0x0A:
         return "\n" if multiline else _NEWLINE_PICTURE
     if code == 0x09:
-        return "    " if multiline else " "
+        return "\t" if multiline else " "
     if code in _SEPARATORS:
         return "\n" if multiline else _NEWLINE_PICTURE
     if code < 0x20:
@@ -43,8 +43,8 @@ def _replace(char: str, *, multiline: bool) -> str:
 def clean(text: object, *, multiline: bool = False) -> str:
     """Return ``text`` with every control character replaced by a visible placeholder.
 
-    ``multiline`` keeps line feeds (and expands tabs) for text areas; single-line places such as
-    table cells get "␤" instead so a row never spills.  ``None`` becomes the empty string.
+    ``multiline`` keeps line feeds and tabs for text areas; single-line places such as table
+    cells get "␤" and a space instead so a row never spills.  ``None`` becomes the empty string.
     """
     if text is None:
         return ""

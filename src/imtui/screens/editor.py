@@ -16,6 +16,7 @@ from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import CallInput, IncidentDetail, parse_time_field
 from imtui.engine.times import INPUT_FORMAT, format_site
 from imtui.i18n import _
+from imtui.safetext import clean
 from imtui.screens.render import cell, quiet_input, quiet_text_area, safe, time_cell
 
 if TYPE_CHECKING:
@@ -149,7 +150,9 @@ class IncidentEditorScreen(Screen[None]):
         if main:
             self.query_one("#type", Select).value = d.type_id
             self.query_one("#status", Select).value = d.status_id
-            self.query_one("#description", TextArea).load_text(d.description)
+            # TextArea draws its text as is: control characters would reach the terminal.  It
+            # shows the sanitised text; saving an untouched description keeps the stored one.
+            self.query_one("#description", TextArea).load_text(clean(d.description, multiline=True))
         comments = self.query_one("#comments", DataTable)
         comments.clear()
         for c in d.comments:
@@ -178,11 +181,10 @@ class IncidentEditorScreen(Screen[None]):
 
     # -- main details -----------------------------------------------------------------------------
     def _main_values(self) -> tuple[object, object, str]:
-        return (
-            self.query_one("#type", Select).value,
-            self.query_one("#status", Select).value,
-            self.query_one("#description", TextArea).text,
-        )
+        text = self.query_one("#description", TextArea).text
+        if self.detail is not None and text == clean(self.detail.description, multiline=True):
+            text = self.detail.description
+        return (self.query_one("#type", Select).value, self.query_one("#status", Select).value, text)
 
     def is_dirty(self) -> bool:
         if self.detail is None:
@@ -252,7 +254,7 @@ class IncidentEditorScreen(Screen[None]):
             return
         self.editing_comment = (comment.id, comment.version)
         area = self.query_one("#comment-text", TextArea)
-        area.load_text(comment.text)
+        area.load_text(clean(comment.text, multiline=True))
         self.query_one("#add-comment", Button).label = _("Save comment")
         self.query_one("#cancel-comment").display = True
         area.focus()
@@ -317,9 +319,9 @@ class IncidentEditorScreen(Screen[None]):
         self.editing_call = (call.id, call.version)
         self.query_one("#call-time", Input).value = format_site(call.at, tz, INPUT_FORMAT)
         self.query_one("#call-direction", Select).value = call.direction
-        self.query_one("#call-party", Input).value = call.party
-        self.query_one("#call-number", Input).value = call.number
-        self.query_one("#call-notes", Input).value = call.notes
+        self.query_one("#call-party", Input).value = clean(call.party)
+        self.query_one("#call-number", Input).value = clean(call.number)
+        self.query_one("#call-notes", Input).value = clean(call.notes)
         self.query_one("#add-call", Button).label = _("Save call")
         self.query_one("#cancel-call").display = True
         self.query_one("#call-time", Input).focus()
