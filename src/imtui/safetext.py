@@ -55,5 +55,5 @@ def clean(text: object, *, multiline: bool = False) -> str:
 
 
 def is_clean(text: str) -> bool:
-    """True when ``text`` holds no character :func:`clean` would replace (newlines allowed)."""
-    return _UNSAFE.search(text.replace("\n", "")) is None
+    """True when ``text`` holds no character :func:`clean` would replace (line feeds and tabs allowed)."""
+    return _UNSAFE.search(text.replace("\n", "").replace("\t", "")) is None
