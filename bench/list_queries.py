@@ -50,9 +50,9 @@ ACTOR = Actor("operator", "operator")
 
 # -- the SQL the engine issues on SQLite (storage/queries.py), written out -----------------------
 _COLUMNS = (
-    "incident.id, incident.created_at, incident.created_by, incident_type.name AS type_name, "
-    "incident_status.name AS status_name, incident.description, incident.start_time, incident.end_time, "
-    "incident.version"
+    "incident.id, incident.created_at AS created_at, incident.created_by, incident_type.name AS type_name, "
+    "incident_status.name AS status_name, incident.description, incident.start_time AS start_time, "
+    "incident.end_time AS end_time, incident.version"
 )
 _FROM = (
     "FROM incident JOIN incident_type ON incident_type.id = incident.type_id "
@@ -62,7 +62,8 @@ _ORDER = "ORDER BY incident.created_at DESC, incident.id DESC LIMIT ? OFFSET ?"
 SQL_FIRST_PAGE = f"SELECT {_COLUMNS} {_FROM} {_ORDER}"
 SQL_KEYSET = (
     f"SELECT {_COLUMNS} {_FROM} "
-    f"WHERE incident.created_at < ? OR incident.created_at = ? AND incident.id < ? {_ORDER}"
+    f"WHERE incident.created_at <= ? AND (incident.created_at < ? OR incident.created_at = ? AND incident.id < ?) "
+    f"{_ORDER}"
 )
 SQL_TEXT = (
     f"SELECT {_COLUMNS} {_FROM} JOIN (SELECT incident_fts.rowid AS rid FROM incident_fts "
@@ -70,8 +71,10 @@ SQL_TEXT = (
     "ON incident.id = anon_1.rid ORDER BY incident.id DESC"
 )
 SQL_TIME = (
-    f"SELECT {_COLUMNS} {_FROM} "
-    f"WHERE incident.start_time >= ? AND incident.end_time <= ? AND incident.start_time <= ? {_ORDER}"
+    f"SELECT {_COLUMNS} {_FROM} WHERE incident.id IN (SELECT incident.id FROM incident "
+    "WHERE incident.start_time >= ? AND incident.end_time <= ? AND incident.start_time <= ? "
+    "ORDER BY incident.created_at DESC, incident.id DESC LIMIT ? OFFSET ?) "
+    "ORDER BY incident.created_at DESC, incident.id DESC"
 )
 SQL_COUNT = "SELECT count(*) AS count_1 FROM (SELECT ? AS anon_2 FROM incident LIMIT ? OFFSET ?) AS anon_1"
 # Finding a cursor deep in the list needs OFFSET once; the timed query then uses the keyset.
@@ -114,8 +117,8 @@ def _norm(sql: str) -> str:
 
 
 def _text_param(word: str) -> str:
-    """The FTS5 expression the engine builds for one word: quoted (syntax-inert), as a prefix."""
-    return f'"{word}"*'
+    """The FTS5 expression the engine builds for one word: quoted (syntax-inert), a whole word."""
+    return f'"{word}"'
 
 
 def _parse_time(value: str) -> datetime:
@@ -151,7 +154,7 @@ def _cases(svc: IncidentService, raw: sqlite3.Connection, n: int) -> tuple[list[
         Case("first_page", "first page", lambda: svc.list_page(ACTOR, unfiltered, None, PAGE_SIZE),
              SQL_FIRST_PAGE, (limit, 0)),
         Case("deep_page", f"page {page:,} (keyset)", lambda: svc.list_page(ACTOR, unfiltered, cursor, PAGE_SIZE),
-             SQL_KEYSET, (ts, ts, cursor.id, limit, 0)),
+             SQL_KEYSET, (ts, ts, ts, cursor.id, limit, 0)),
         Case("text_common", f'text "{COMMON_WORD}"', lambda: svc.list_page(ACTOR, common, None, PAGE_SIZE),
              SQL_TEXT, (_text_param(COMMON_WORD), limit, 0)),
         Case("text_rare", f'text "{RARE_WORD}"', lambda: svc.list_page(ACTOR, rare, None, PAGE_SIZE),
@@ -181,7 +184,7 @@ def _capture(db: Database) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
         if not statement.lstrip().upper().startswith("BEGIN"):
             seen.append((statement, tuple(parameters or ())))
 
-    target = db.read_engine.sync_engine
+    target = db.query_engine.sync_engine
     event.listen(target, "before_cursor_execute", hook)
     try:
         yield seen

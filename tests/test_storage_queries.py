@@ -61,10 +61,11 @@ async def test_text_filter(db: Database) -> None:
     c = await svc.create(OPERATOR, type_id, "100% [odd] text_with_underscore")
     for text, expected in (
         ("forklift", [b, a]),
-        ("fork", [b, a]),  # the last word may be the start of a longer word
-        ("visitor fork", [b]),  # every word must appear
-        ("visit fork", []),  # ... and all but the last are whole words
-        ("fo", []),  # a last word under three letters is a whole word too
+        ("fork", []),  # whole words ...
+        ("fork*", [b, a]),  # ... unless a trailing * asks for a prefix
+        ("visitor fork*", [b]),  # every word must appear
+        ("visit* FORK*", [b]),
+        ("fo*", []),  # a prefix under three letters is a whole word
         ("NEAR", [b]),  # FTS5 operators are inert
         ('"', []),  # punctuation alone matches nothing odd
         ("100%", [c]),
@@ -124,7 +125,8 @@ async def test_id_and_time_filters(db: Database) -> None:
 
 
 def test_fts_expression_quotes_every_word() -> None:
-    assert fts_match_expression('a OR b" NEAR(cab)') == '"a" "OR" "b" "NEAR" "cab"*'
+    assert fts_match_expression('a OR b" NEAR(cab*)') == '"a" "OR" "b" "NEAR" "cab"*'
+    assert fts_match_expression("ab* cab") == '"ab" "cab"'
     assert fts_match_expression("!!!") is None
 
 
@@ -189,3 +191,15 @@ async def test_sqlite_concurrent_writers_never_see_locked(sqlite_url: str) -> No
     finally:
         await a.dispose()
         await b.dispose()
+
+
+async def test_time_filter_pages(db: Database) -> None:
+    svc = IncidentService(db)
+    type_id = (await svc.types())[0].id
+    cam = (await svc.cameras())[0].id
+    t = datetime(2026, 6, 1, tzinfo=UTC)
+    ids = [await svc.create(OPERATOR, type_id, f"n{i}", [SequenceInput(cam, t + timedelta(minutes=i), t + timedelta(minutes=i + 1))])
+           for i in range(7)]
+    await svc.create(OPERATOR, type_id, "outside", [SequenceInput(cam, t - timedelta(days=2), t - timedelta(days=2))])
+    pages = await _all_pages(db, IncidentFilter(after=t, before=t + timedelta(hours=1)), size=3)
+    assert pages == [ids[::-1][0:3], ids[::-1][3:6], ids[::-1][6:]]

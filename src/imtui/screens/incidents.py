@@ -114,7 +114,7 @@ class IncidentsScreen(Screen[None]):
         table.add_rows(
             (
                 cell(r.id),
-                cell(r.type_name, 40),
+                cell(r.type_name, 30),
                 cell(r.status_name, 20),
                 time_cell(r.start_time, tz),
                 time_cell(r.end_time, tz),

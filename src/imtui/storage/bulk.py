@@ -24,7 +24,7 @@ ACTIVITY_COLS = ("incident_id", "at", "user", "action", "details")
 
 _SECONDARY_INDEXES = {
     "ix_incident_created": "CREATE INDEX ix_incident_created ON incident (created_at, id)",
-    "ix_incident_start": "CREATE INDEX ix_incident_start ON incident (start_time)",
+    "ix_incident_start": "CREATE INDEX ix_incident_start ON incident (start_time, end_time, created_at, id)",
     "ix_incident_end": "CREATE INDEX ix_incident_end ON incident (end_time)",
     "ix_sequence_incident_id": "CREATE INDEX ix_sequence_incident_id ON sequence (incident_id)",
     "ix_sequence_start": "CREATE INDEX ix_sequence_start ON sequence (start_time, end_time)",

@@ -90,7 +90,7 @@ class Incident(SQLModel, table=True):
     __tablename__ = "incident"
     __table_args__ = (
         sa.Index("ix_incident_created", "created_at", "id"),
-        sa.Index("ix_incident_start", "start_time"),
+        sa.Index("ix_incident_start", "start_time", "end_time", "created_at", "id"),
         sa.Index("ix_incident_end", "end_time"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -67,19 +67,19 @@ class IncidentListRow:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-PREFIX_MIN = 3  # a shorter last word matches whole words only: "l*" would read a third of the index
+PREFIX_MIN = 3  # "l*" would read a third of the index; shorter prefixes match whole words
+_TERM = re.compile(r"(\w+)(\*?)", re.UNICODE)
 
 
 def search_words(text: str) -> list[tuple[str, bool]]:
     """The words of ``text`` and whether each matches as a prefix.
 
-    Search-as-you-type semantics: every word must appear in the description; the last one may be
-    the start of a longer word ("fork" finds "forklift"), the others are whole words.  Whole words
-    keep a common term's first page under a millisecond at a million incidents, where FTS5 has
-    to materialise every match of a prefix (6 ms for "vehicle*", 37 ms for "l*").
+    Every word must appear in the description as a whole word, case-insensitively; a word typed
+    with a trailing ``*`` (at least three letters) also matches longer words ("fork*" finds
+    "forklift").  Whole words keep a common term's first page under a millisecond at a million
+    incidents, where FTS5 has to materialise every match of a prefix (6 ms for "vehicle*").
     """
-    words = _WORD.findall(text)
-    return [(w, i == len(words) - 1 and len(w) >= PREFIX_MIN) for i, w in enumerate(words)]
+    return [(w, star == "*" and len(w) >= PREFIX_MIN) for w, star in _TERM.findall(text)]
 
 
 def fts_match_expression(text: str) -> str | None:
@@ -191,18 +191,28 @@ async def list_incidents(
         stmt = sa.select(*_columns(dialect)).select_from(_base_from().join(sub, sub.c.rid == incident.c.id))
         stmt = stmt.where(*_where(flt, dialect, use_fts_order=True)).order_by(incident.c.id.desc())
     else:
-        stmt = sa.select(*_columns(dialect)).select_from(_base_from()).where(*_where(flt, dialect, use_fts_order=False))
+        conds = _where(flt, dialect, use_fts_order=False)
         if cursor is not None:
             # The first bound is implied by the second; it lets the planner start the index walk
             # at the cursor instead of at the newest row (page 5,000: 75 ms -> 0.2 ms).
-            stmt = stmt.where(
+            conds += [
                 incident.c.created_at <= cursor.created_at,
                 sa.or_(
                     incident.c.created_at < cursor.created_at,
                     sa.and_(incident.c.created_at == cursor.created_at, incident.c.id < cursor.id),
-                )
-            )
-        stmt = stmt.order_by(incident.c.created_at.desc(), incident.c.id.desc()).limit(limit)
+                ),
+            ]
+        order = (incident.c.created_at.desc(), incident.c.id.desc())
+        if flt.after is not None:
+            # A time window reads a few thousand rows from ix_incident_start and sorts them.
+            # Sorting only the ids (the index covers every column the filter and the order
+            # need) and fetching the hundred rows afterwards is 4-7x faster than sorting
+            # whole rows with their descriptions.
+            ids = sa.select(incident.c.id).where(*conds).order_by(*order).limit(limit)
+            stmt = sa.select(*_columns(dialect)).select_from(_base_from()).where(incident.c.id.in_(ids))
+            stmt = stmt.order_by(*order)
+        else:
+            stmt = sa.select(*_columns(dialect)).select_from(_base_from()).where(*conds).order_by(*order).limit(limit)
     result = await conn.execute(stmt)
     return [_row(row) for row in result]
 

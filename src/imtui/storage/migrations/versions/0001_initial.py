@@ -92,7 +92,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
     )
     op.create_index("ix_incident_created", "incident", ["created_at", "id"])
-    op.create_index("ix_incident_start", "incident", ["start_time"])
+    op.create_index("ix_incident_start", "incident", ["start_time", "end_time", "created_at", "id"])
     op.create_index("ix_incident_end", "incident", ["end_time"])
     op.create_table(
         "sequence",
