@@ -243,12 +243,13 @@ async def _measure_case(case: Case, db: Database, raw: sqlite3.Connection, runs:
 
 
 async def _floor(db: Database, raw: sqlite3.Connection, runs: int) -> dict[str, float]:
-    """The fixed cost of one engine call (session, BEGIN, thread hop, rollback) on ``SELECT 1``:
-    what any list query pays on top of SQLite, and why sub-millisecond queries show high ratios."""
+    """The fixed cost of one call on the list's path (``Database.query()``: SQLAlchemy plus the
+    aiosqlite worker-thread hand-offs) on ``SELECT 1``: what any list query pays on top of
+    SQLite, and why sub-millisecond queries show high ratios."""
 
     async def one() -> None:
-        async with db.read() as s:
-            (await s.execute(sa.text("SELECT 1"))).all()
+        async with db.query() as conn:
+            (await conn.execute(sa.text("SELECT 1"))).all()
 
     engine = median(await _time_async(one, runs))
     rawm = median(_time_raw(raw, "SELECT 1", (), runs))

@@ -175,31 +175,44 @@ async def test_delete_keeps_activity_log(db: Database) -> None:
     assert (await svc.activity(ADMIN, iid))[0].action == act.DELETED
 
 
-async def test_every_change_bumps_the_change_feed(db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL uses LISTEN/NOTIFY: see test_postgres_notify")
-    svc = IncidentService(db)
-    type_id, _st, _cam = await _ids(svc)
-    before = await db.change_count()
-    iid = await svc.create(OPERATOR, type_id)
-    await svc.add_comment(OPERATOR, iid, "x")
-    await svc.open(OPERATOR, iid)  # opening changes nothing in the list
-    assert await db.change_count() == before + 2
+async def test_every_change_bumps_the_change_feed(sqlite_url: str) -> None:
+    from imtui.engine.seed import seed_defaults
+
+    db = Database(sqlite_url)
+    try:
+        await db.upgrade()
+        await seed_defaults(db)
+        svc = IncidentService(db)
+        type_id, _st, _cam = await _ids(svc)
+        before = await db.change_count()
+        iid = await svc.create(OPERATOR, type_id)
+        await svc.add_comment(OPERATOR, iid, "x")
+        await svc.open(OPERATOR, iid)  # opening changes nothing in the list
+        assert await db.change_count() == before + 2
+    finally:
+        await db.dispose()
 
 
-async def test_postgres_notify(db: Database) -> None:
-    if db.is_sqlite:
-        pytest.skip("SQLite polls the change counter")
+async def test_postgres_notify(postgres_server: str) -> None:
     import asyncio
 
+    from conftest import _pg_exec
     from imtui.engine.changes import ChangeFeed
+    from imtui.engine.seed import seed_defaults
 
-    got = asyncio.Event()
-    feed = ChangeFeed(db)
-    assert await feed.listen(got.set)
-    svc = IncidentService(db)
-    await svc.create(OPERATOR, (await svc.types())[0].id)
-    await asyncio.wait_for(got.wait(), 5)
+    await _pg_exec(postgres_server, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    db = Database(postgres_server)
+    try:
+        await db.upgrade()
+        await seed_defaults(db)
+        got = asyncio.Event()
+        feed = ChangeFeed(db)
+        assert await feed.listen(got.set)
+        svc = IncidentService(db)
+        await svc.create(OPERATOR, (await svc.types())[0].id)
+        await asyncio.wait_for(got.wait(), 5)
+    finally:
+        await db.dispose()
 
 
 async def test_unreachable_database_gives_try_again_later() -> None:

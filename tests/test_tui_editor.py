@@ -207,3 +207,21 @@ async def test_user_text_is_shown_literally(sqlite_url: str) -> None:
         await pilot.click("#comments")
         await settle(app, pilot)
         assert app.is_running
+
+
+async def test_keyboard_only_comment(sqlite_url: str) -> None:
+    """Switch tabs and add a comment with the keyboard alone."""
+    iid = await _world(sqlite_url)
+    app = make_app(sqlite_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await _open(app, pilot)
+        await pilot.press("right", "right")  # the tab bar has focus when the editor opens
+        assert editor.query_one("#editor", TabbedContent).active == "comments-pane"
+        await pilot.press("ctrl+n", "ctrl+p")  # next tab and back; focus lands in the pane
+        await settle(app, pilot)
+        assert app.focused is editor.query_one("#comment-text", TextArea)
+        await pilot.press(*"Typed only", "tab", "enter")  # to Add comment, press it
+        await settle(app, pilot)
+        assert editor.query_one("#comments", DataTable).row_count == 1
+    detail, _log = await _get(sqlite_url, iid)
+    assert [c.text for c in detail.comments] == ["Typed only"]

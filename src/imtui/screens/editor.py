@@ -29,7 +29,10 @@ class IncidentEditorScreen(Screen[None]):
         Binding("escape", "close", _("Back"), id="close"),
         Binding("f5", "reload", _("Reload"), id="reload"),
         Binding("delete", "delete_item", _("Delete item"), id="delete-item", show=False),
+        Binding("ctrl+n", "switch_tab(1)", _("Next tab"), id="next-tab", priority=True),
+        Binding("ctrl+p", "switch_tab(-1)", _("Previous tab"), id="previous-tab", priority=True),
     ]
+    PANES = ("main", "categories", "comments-pane", "sequences-pane", "calls-pane", "activity-pane")
 
     def __init__(self, incident_id: int) -> None:
         super().__init__()
@@ -71,7 +74,7 @@ class IncidentEditorScreen(Screen[None]):
                     id="categories-placeholder",
                 )
             with TabPane(_("Comments"), id="comments-pane"):
-                yield quiet_text_area(id="comment-text")
+                yield quiet_text_area(id="comment-text", placeholder=_("Type a comment, then Add comment"))
                 with Horizontal(classes="buttons"):
                     yield Button(_("Add comment"), id="add-comment", compact=True, variant="primary")
                     yield Button(_("Cancel edit"), id="cancel-comment", compact=True)
@@ -110,7 +113,20 @@ class IncidentEditorScreen(Screen[None]):
         self._reset_call_form()
         self.query_one("#cancel-comment").display = False
         self.query_one("#cancel-call").display = False
+        self.query_one("#editor Tabs").focus()  # left/right switch tabs from the start
         self.load(initial=True)
+
+    def action_switch_tab(self, step: int) -> None:
+        """Next/previous tab from anywhere (ctrl+n / ctrl+p), focusing the new pane's first field."""
+        tabs = self.query_one("#editor", TabbedContent)
+        index = self.PANES.index(tabs.active) if tabs.active in self.PANES else 0
+        tabs.active = self.PANES[(index + step) % len(self.PANES)]
+        pane = tabs.get_pane(tabs.active)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+        else:
+            self.query_one("#editor Tabs").focus()
 
     # -- loading ----------------------------------------------------------------------------------
     @work(exclusive=True, group="load", exit_on_error=False)
