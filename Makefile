@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean messages
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -27,3 +27,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Refresh the gettext template after changing user-facing strings (tests/test_i18n.py checks it).
+messages: setup
+	$(BIN)/pybabel extract --no-location --sort-output --omit-header -k _ -k ngettext:1,2 -o src/imtui/locale/imtui.pot src/imtui

@@ -18,9 +18,10 @@ from typing import Annotated, Any
 import typer
 
 from imtui.config import ConfigError, Settings, data_dir, load_settings
+from imtui.i18n import _
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="imtui: incident projects for control rooms.")
-db_app = typer.Typer(help="Database maintenance.")
+app = typer.Typer(add_completion=False, no_args_is_help=False, help=_("imtui: incident projects for control rooms."))
+db_app = typer.Typer(help=_("Database maintenance."))
 app.add_typer(db_app, name="db")
 
 
@@ -68,17 +69,17 @@ def _run_tui(settings: Settings, user: str, mouse: bool) -> None:
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (sqlite:///path or postgresql://...).")] = None,
-    user: Annotated[str | None, typer.Option("--user", help="Log in as this user.")] = None,
-    mouse: Annotated[bool, typer.Option("--mouse", help="Enable mouse tracking (off by default: it costs bandwidth).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    db: Annotated[str | None, typer.Option("--db", help=_("Database URL (sqlite:///path or postgresql://...)."))] = None,
+    user: Annotated[str | None, typer.Option("--user", help=_("Log in as this user."))] = None,
+    mouse: Annotated[bool, typer.Option("--mouse", help=_("Enable mouse tracking (off by default: it costs bandwidth)."))] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Machine-readable output."))] = False,
 ) -> None:
     ctx.obj = State(db=db, user=user, mouse=mouse, json=as_json)
     if ctx.invoked_subcommand is None:
         settings = _settings(ctx.obj)
         name = user or (getpass.getuser() if settings.trust_os_user else None)
         if not name:
-            refuse("No user given: pass --user NAME (or set auth.trust_os_user = true in the config).")
+            refuse(_("No user given: pass --user NAME (or set auth.trust_os_user = true in the config)."))
         _run_tui(settings, name, mouse)
 
 
@@ -103,8 +104,8 @@ def db_upgrade(ctx: typer.Context) -> None:
     try:
         rev = asyncio.run(run())
     except Exception as exc:  # noqa: BLE001
-        refuse(f"Cannot upgrade the database: {exc}")
-    _emit(state, f"Database is at revision {rev}.", {"revision": rev})
+        refuse(_("Cannot upgrade the database: {error}").format(error=exc))
+    _emit(state, _("Database is at revision {rev}.").format(rev=rev), {"revision": rev})
 
 
 async def _seed(settings: Settings, incidents: int, cameras: int, progress: bool) -> dict[str, Any]:
@@ -125,8 +126,8 @@ async def _seed(settings: Settings, incidents: int, cameras: int, progress: bool
 @app.command("seed")
 def seed(
     ctx: typer.Context,
-    incidents: Annotated[int, typer.Option("--incidents", min=0, help="Synthetic incidents to add.")] = 0,
-    cameras: Annotated[int, typer.Option("--cameras", min=0, help="Cameras to have at least.")] = 8,
+    incidents: Annotated[int, typer.Option("--incidents", min=0, help=_("Synthetic incidents to add."))] = 0,
+    cameras: Annotated[int, typer.Option("--cameras", min=0, help=_("Cameras to have at least."))] = 8,
 ) -> None:
     """Create the default properties, users admin/operator/viewer, cameras and N incidents."""
     state: State = ctx.obj
@@ -135,10 +136,15 @@ def seed(
     try:
         result = asyncio.run(_seed(settings, incidents, cameras, progress=not state.json and sys.stderr.isatty()))
     except Exception as exc:  # noqa: BLE001
-        refuse(f"Cannot seed the database: {exc}")
+        refuse(_("Cannot seed the database: {error}").format(error=exc))
     result["seconds"] = round(time.perf_counter() - started, 2)
-    _emit(state, f"Seeded {result['incidents']:,} incidents "
-                 f"({result['sequences']:,} sequences, {result['comments']:,} comments) in {result['seconds']} s.", result)
+    _emit(
+        state,
+        _("Seeded {incidents:,} incidents ({sequences:,} sequences, {comments:,} comments) in {seconds} s.").format(
+            **result
+        ),
+        result,
+    )
 
 
 @app.command("demo")
