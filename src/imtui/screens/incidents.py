@@ -141,8 +141,8 @@ class IncidentsScreen(Screen[None]):
             else:
                 text = _("Page {n} of {pages}").format(n=number, pages=pages)
             text += "  ·  " + (
-                _("{count}+ incident projects").format(count=count) if capped
-                else _("{count} incident projects").format(count=count)
+                _("{count:,}+ incident projects").format(count=count) if capped
+                else _("{count:,} incident projects").format(count=count)
             )
         self.query_one("#page-info", Static).update(text)
 
