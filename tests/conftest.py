@@ -64,6 +64,13 @@ def postgres_server() -> Iterator[str]:
     asyncio.run(_pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def pg_url(postgres_server: str) -> str:
+    """The run's PostgreSQL database, emptied for this test."""
+    asyncio.run(_pg_exec(postgres_server, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
+    return postgres_server
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
     """An empty database URL on each backend.  PostgreSQL tests share the run's database, so
@@ -71,9 +78,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: 
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'imtui.db'}"
         return
-    url = request.getfixturevalue("postgres_server")
-    asyncio.run(_pg_exec(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public"))
-    yield url
+    yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -193,15 +193,13 @@ async def test_every_change_bumps_the_change_feed(sqlite_url: str) -> None:
         await db.dispose()
 
 
-async def test_postgres_notify(postgres_server: str) -> None:
+async def test_postgres_notify(pg_url: str) -> None:
     import asyncio
 
-    from conftest import _pg_exec
     from imtui.engine.changes import ChangeFeed
     from imtui.engine.seed import seed_defaults
 
-    await _pg_exec(postgres_server, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
-    db = Database(postgres_server)
+    db = Database(pg_url)
     try:
         await db.upgrade()
         await seed_defaults(db)

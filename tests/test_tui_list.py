@@ -120,31 +120,21 @@ async def test_create_and_delete_with_confirmation(sqlite_url: str) -> None:
         assert first_ids(app, 1) == [3]
 
 
+async def _refreshes_from_another_desk(url: str, poll_seconds: float) -> None:
+    await seeded(url, 3)
+    app = make_app(url, poll_seconds=poll_seconds)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        other = Database(url)
+        svc = IncidentService(other)
+        new_id = await svc.create(OPERATOR, (await svc.types())[0].id, "from another desk")
+        await other.dispose()
+        await wait_for(lambda: first_ids(app, 1) == [new_id], pilot=pilot)
+
+
 async def test_list_refreshes_when_another_operator_changes_something(sqlite_url: str) -> None:
-    await seeded(sqlite_url, 3)
-    app = make_app(sqlite_url, poll_seconds=0.1)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        other = Database(sqlite_url)
-        svc = IncidentService(other)
-        new_id = await svc.create(OPERATOR, (await svc.types())[0].id, "from another desk")
-        await other.dispose()
-        await wait_for(lambda: first_ids(app, 1) == [new_id], pilot=pilot)
+    await _refreshes_from_another_desk(sqlite_url, poll_seconds=0.1)  # SQLite: the change counter
 
 
-async def test_list_refreshes_on_postgres_notify(postgres_server: str) -> None:
-    import asyncio
-
-    from conftest import _pg_exec
-
-    await _pg_exec(postgres_server, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
-    await seeded(postgres_server, 3)
-    app = make_app(postgres_server, poll_seconds=3600)  # only NOTIFY can refresh it in time
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        other = Database(postgres_server)
-        svc = IncidentService(other)
-        new_id = await svc.create(OPERATOR, (await svc.types())[0].id, "from another desk")
-        await other.dispose()
-        await wait_for(lambda: first_ids(app, 1) == [new_id], pilot=pilot)
-        await asyncio.sleep(0)
+async def test_list_refreshes_on_postgres_notify(pg_url: str) -> None:
+    await _refreshes_from_another_desk(pg_url, poll_seconds=3600)  # only NOTIFY can refresh it in time

@@ -193,6 +193,22 @@ class IncidentService:
         t = Incident.__table__
         await session.execute(sa.update(t).where(t.c.id == incident_id).values(updated_at=utcnow()))
 
+    async def _child_changed(
+        self, session: AsyncSession, incident_id: int, actor: Actor, action: str, details: str
+    ) -> None:
+        """After a comment or call changed: log it, touch the project, tell the other operators."""
+        self._log(session, incident_id, actor, action, details)
+        await self._touch(session, incident_id)
+        await self._changed(session, incident_id)
+
+    @staticmethod
+    async def _owner(session: AsyncSession, table: sa.Table, item_id: int) -> int:
+        """The project a comment or call belongs to; StaleError when it is gone."""
+        incident_id = (await session.execute(sa.select(table.c.incident_id).where(table.c.id == item_id))).scalar()
+        if incident_id is None:
+            raise StaleError()
+        return incident_id
+
     async def _recompute_span(self, session: AsyncSession, incident_id: int) -> None:
         """Store the earliest sequence start and latest end on the incident (NULL without sequences)."""
         s = Sequence.__table__
@@ -428,9 +444,7 @@ class IncidentService:
             c = Comment(incident_id=incident_id, created_at=now, author=actor.name, text=text, updated_at=now)
             s.add(c)
             await s.flush()
-            self._log(s, incident_id, actor, act.COMMENT_ADDED, _excerpt(text))
-            await self._touch(s, incident_id)
-            await self._changed(s, incident_id)
+            await self._child_changed(s, incident_id, actor, act.COMMENT_ADDED, _excerpt(text))
             assert c.id is not None
             return c.id
 
@@ -439,18 +453,14 @@ class IncidentService:
         text = self._check_comment(text)
         async with self._guard(_("Cannot save comment. Try again later.")), self.db.write() as s:
             cm = Comment.__table__
-            incident_id = (await s.execute(sa.select(cm.c.incident_id).where(cm.c.id == comment_id))).scalar()
-            if incident_id is None:
-                raise StaleError()
+            incident_id = await self._owner(s, cm, comment_id)
             result = await s.execute(
                 sa.update(cm).where(cm.c.id == comment_id, cm.c.version == version)
                 .values(text=text, version=version + 1, updated_at=utcnow())
             )
             if result.rowcount != 1:
                 raise StaleError()
-            self._log(s, incident_id, actor, act.COMMENT_EDITED, _excerpt(text))
-            await self._touch(s, incident_id)
-            await self._changed(s, incident_id)
+            await self._child_changed(s, incident_id, actor, act.COMMENT_EDITED, _excerpt(text))
 
     async def delete_comment(self, actor: Actor, comment_id: int) -> None:
         require(actor, Feature.INCIDENTS, Level.MANAGE)
@@ -460,9 +470,7 @@ class IncidentService:
             if row is None:
                 raise StaleError()
             await s.execute(sa.delete(cm).where(cm.c.id == comment_id))
-            self._log(s, row.incident_id, actor, act.COMMENT_DELETED, _excerpt(row.text))
-            await self._touch(s, row.incident_id)
-            await self._changed(s, row.incident_id)
+            await self._child_changed(s, row.incident_id, actor, act.COMMENT_DELETED, _excerpt(row.text))
 
     # -- calls ------------------------------------------------------------------------------------
     @staticmethod
@@ -484,9 +492,7 @@ class IncidentService:
                        number=call.number, notes=call.notes, author=actor.name)
             s.add(row)
             await s.flush()
-            self._log(s, incident_id, actor, act.CALL_ADDED, _call_details(call))
-            await self._touch(s, incident_id)
-            await self._changed(s, incident_id)
+            await self._child_changed(s, incident_id, actor, act.CALL_ADDED, _call_details(call))
             assert row.id is not None
             return row.id
 
@@ -495,9 +501,7 @@ class IncidentService:
         call = self._check_call(call)
         async with self._guard(_("Cannot save call. Try again later.")), self.db.write() as s:
             cl = Call.__table__
-            incident_id = (await s.execute(sa.select(cl.c.incident_id).where(cl.c.id == call_id))).scalar()
-            if incident_id is None:
-                raise StaleError()
+            incident_id = await self._owner(s, cl, call_id)
             result = await s.execute(
                 sa.update(cl).where(cl.c.id == call_id, cl.c.version == version).values(
                     at=call.at, direction=call.direction, party=call.party, number=call.number, notes=call.notes,
@@ -506,9 +510,7 @@ class IncidentService:
             )
             if result.rowcount != 1:
                 raise StaleError()
-            self._log(s, incident_id, actor, act.CALL_EDITED, _call_details(call))
-            await self._touch(s, incident_id)
-            await self._changed(s, incident_id)
+            await self._child_changed(s, incident_id, actor, act.CALL_EDITED, _call_details(call))
 
     async def delete_call(self, actor: Actor, call_id: int) -> None:
         require(actor, Feature.INCIDENTS, Level.MANAGE)
@@ -519,9 +521,7 @@ class IncidentService:
                 raise StaleError()
             await s.execute(sa.delete(cl).where(cl.c.id == call_id))
             details = _call_details(CallInput(row.at, row.direction, row.party, row.number, row.notes))
-            self._log(s, row.incident_id, actor, act.CALL_DELETED, details)
-            await self._touch(s, row.incident_id)
-            await self._changed(s, row.incident_id)
+            await self._child_changed(s, row.incident_id, actor, act.CALL_DELETED, details)
 
     # -- sequences --------------------------------------------------------------------------------
     async def add_sequences(self, actor: Actor, incident_id: int, sequences: Iterable[SequenceInput]) -> None:
