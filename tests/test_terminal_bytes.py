@@ -21,6 +21,7 @@ from conftest import OPERATOR
 from imtui.engine.incidents import IncidentService
 from imtui.engine.seed import seed_defaults
 from imtui.storage.db import Database
+from imtui.storage.models import IncidentType
 
 OSC52 = "\x1b]52;c;SGVsbG8gZnJvbSBhbiBpbmNpZGVudA==\x07"
 PAYLOAD = (
@@ -34,6 +35,8 @@ async def _world(url: str) -> None:
     try:
         await db.upgrade()
         await seed_defaults(db, cameras=1)
+        async with db.write() as session:  # an administrator's property name is shown too
+            session.add(IncidentType(name=f"[b]Type {OSC52} \x9b2J", position=-1))
         svc = IncidentService(db)
         iid = await svc.create(OPERATOR, (await svc.types())[0].id, PAYLOAD)
         await svc.add_comment(OPERATOR, iid, PAYLOAD)
@@ -113,3 +116,4 @@ def test_no_user_control_sequence_reaches_the_terminal(tmp_path) -> None:  # noq
     # ... while the text was drawn, with visible placeholders where the control characters were
     assert "clipboard ␛]52;c;SGVsbG8".encode() in out
     assert "csi8 �2J".encode() in out
+    assert "[b]Type ␛]52".encode() in out  # the type name, in the list and the editor's Select

@@ -17,7 +17,7 @@ from imtui.engine.incidents import CallInput, IncidentDetail, parse_time_field
 from imtui.engine.times import INPUT_FORMAT, format_site
 from imtui.i18n import _
 from imtui.safetext import clean
-from imtui.screens.render import cell, quiet_input, quiet_text_area, safe, time_cell
+from imtui.screens.render import cell, options, quiet_input, quiet_text_area, safe, tell, time_cell
 
 if TYPE_CHECKING:
     from imtui.app import ImtuiApp
@@ -135,14 +135,14 @@ class IncidentEditorScreen(Screen[None]):
         try:
             if initial:
                 types, statuses = await svc.types(), await svc.statuses()
-                self.query_one("#type", Select).set_options([(t.name, t.id) for t in types])
-                self.query_one("#status", Select).set_options([(s.name, s.id) for s in statuses])
+                self.query_one("#type", Select).set_options(options(types))
+                self.query_one("#status", Select).set_options(options(statuses))
                 detail = await svc.open(self.imtui.actor, self.incident_id)
             else:
                 detail = await svc.get(self.imtui.actor, self.incident_id)
             entries = await svc.activity(self.imtui.actor, self.incident_id)
         except ServiceError as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            tell(self, exc.message, error=True)
             if initial:
                 self.dismiss(None)
             return
@@ -193,7 +193,7 @@ class IncidentEditorScreen(Screen[None]):
             table.add_row(time_cell(e.at, tz, "%Y-%m-%d %H:%M:%S"), cell(e.user, 20), e.label, cell(e.details, 200))
 
     def _fail(self, exc: ServiceError) -> None:
-        self.notify(exc.message, severity="error", markup=False)
+        tell(self, exc.message, error=True)
 
     # -- main details -----------------------------------------------------------------------------
     def _main_values(self) -> tuple[object, object, str]:
@@ -213,7 +213,7 @@ class IncidentEditorScreen(Screen[None]):
             return
         type_id, status_id, description = self._main_values()
         if not isinstance(type_id, int) or not isinstance(status_id, int):
-            self.notify(_("Type and Status: choose a value for both before saving."), severity="error", markup=False)
+            tell(self, _("Type and Status: choose a value for both before saving."), error=True)
             return
         try:
             await self.imtui.services.incidents.update_main(
@@ -227,7 +227,7 @@ class IncidentEditorScreen(Screen[None]):
             return
         self._show(detail, main=True)
         self._show_activity(entries)
-        self.notify(_("Incident project saved."), markup=False)
+        tell(self, _("Incident project saved."))
 
     def action_reload(self) -> None:
         self.load()
@@ -364,7 +364,7 @@ class IncidentEditorScreen(Screen[None]):
 
         table = self.query_one(selector, DataTable)
         if table.row_count == 0:
-            self.notify(_("Select an item in the list first."), markup=False)
+            tell(self, _("Select an item in the list first."))
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if key is None:

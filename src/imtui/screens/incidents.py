@@ -15,7 +15,7 @@ from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, parse_time_field
 from imtui.i18n import _
 from imtui.screens.new_incident import NewIncident
-from imtui.screens.render import cell, quiet_input, time_cell
+from imtui.screens.render import cell, quiet_input, tell, time_cell
 
 if TYPE_CHECKING:
     from imtui.app import ImtuiApp
@@ -76,7 +76,7 @@ class IncidentsScreen(Screen[None]):
                 self.imtui.actor, self.filter, self.page_starts[-1], PAGE_SIZE
             )
         except ServiceError as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            tell(self, exc.message, error=True)
             return
         self.page = page
         self._fill(page, keep_row)
@@ -182,7 +182,7 @@ class IncidentsScreen(Screen[None]):
         try:
             new = self._read_filters()
         except InvalidInput as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            tell(self, exc.message, error=True)
             self.query_one(f"#filter-{exc.field}", Input).focus()
             return
         self.filter = new
@@ -228,7 +228,7 @@ class IncidentsScreen(Screen[None]):
         try:
             types = await self.imtui.services.incidents.types()
         except ServiceError as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            tell(self, exc.message, error=True)
             return
         self.app.push_screen(NewIncidentDialog(types), callback=self._create_incident)
 
@@ -241,9 +241,9 @@ class IncidentsScreen(Screen[None]):
         try:
             new_id = await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description)
         except ServiceError as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            tell(self, exc.message, error=True)
             return
-        self.notify(_("Incident project {id} created.").format(id=new_id), markup=False)
+        tell(self, _("Incident project {id} created.").format(id=new_id))
         self.page_starts = [None]
         self.load_page(keep_row=0)
         self.load_count()
@@ -276,7 +276,7 @@ class IncidentsScreen(Screen[None]):
         try:
             await self.imtui.services.incidents.delete(self.imtui.actor, incident_id, version)
         except ServiceError as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            tell(self, exc.message, error=True)
             return
-        self.notify(_("Incident project {id} deleted.").format(id=incident_id), markup=False)
+        tell(self, _("Incident project {id} deleted.").format(id=incident_id))
         self.action_refresh()

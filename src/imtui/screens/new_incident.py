@@ -12,7 +12,7 @@ from textual.widgets import Button, Label, Select
 
 from imtui.engine.incidents import Option
 from imtui.i18n import _
-from imtui.screens.render import quiet_text_area
+from imtui.screens.render import options, quiet_text_area, tell
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class NewIncidentDialog(ModalScreen[NewIncident | None]):
             yield Label(_("New incident project"), classes="dialog-title")
             yield Label(_("Type"))
             yield Select(
-                [(t.name, t.id) for t in self.types],
+                options(self.types),
                 value=self.types[0].id if self.types else Select.NULL,
                 allow_blank=not self.types,
                 id="new-type",
@@ -61,7 +61,7 @@ class NewIncidentDialog(ModalScreen[NewIncident | None]):
     def action_save(self) -> None:
         value = self.query_one("#new-type", Select).value
         if not isinstance(value, int):
-            self.notify(_("Type: choose a type for the incident project."), severity="error", markup=False)
+            tell(self, _("Type: choose a type for the incident project."), error=True)
             return
         self.dismiss(NewIncident(type_id=value, description=self.query_one("#new-description").text))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
 from imtui.engine.times import format_site
@@ -42,3 +43,13 @@ def quiet_text_area(**kwargs: object) -> TextArea:
     widget = TextArea(compact=True, soft_wrap=True, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
     widget.cursor_blink = False
     return widget
+
+
+def tell(widget: Widget, message: str, *, error: bool = False) -> None:
+    """Show a notification: never markup, and sanitised (messages can quote what a user typed)."""
+    widget.notify(clean(message, multiline=True), severity="error" if error else "information", markup=False)
+
+
+def options(items: list) -> list[tuple[Text, int]]:  # list[engine Option]
+    """Select options from named items: the names are administrators' text, shown literally."""
+    return [(safe(item.name), item.id) for item in items]
