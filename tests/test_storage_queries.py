@@ -22,7 +22,7 @@ async def _all_pages(db: Database, flt: IncidentFilter, size: int = 100) -> list
         if not rows:
             return pages
         pages.append([r.id for r in rows])
-        cursor = Cursor(rows[-1].created_at, rows[-1].id)
+        cursor = Cursor.after(rows[-1])
 
 
 async def test_keyset_pages_newest_first(db: Database) -> None:
@@ -203,3 +203,69 @@ async def test_time_filter_pages(db: Database) -> None:
     await svc.create(OPERATOR, type_id, "outside", [SequenceInput(cam, t - timedelta(days=2), t - timedelta(days=2))])
     pages = await _all_pages(db, IncidentFilter(after=t, before=t + timedelta(hours=1)), size=3)
     assert pages == [ids[::-1][0:3], ids[::-1][3:6], ids[::-1][6:]]
+
+
+async def test_ending_before_lists_latest_ending_first(db: Database) -> None:
+    """A "before" bound alone orders by end time (the index serves it); keyset pages hold."""
+    svc = IncidentService(db)
+    type_id = (await svc.types())[0].id
+    cam = (await svc.cameras())[0].id
+    t = datetime(2026, 6, 1, tzinfo=UTC)
+    ends = [5, 1, 4, 4, 2, 9]  # minutes; created in this order, two share an end time
+    ids = [await svc.create(OPERATOR, type_id, "", [SequenceInput(cam, t, t + timedelta(minutes=m))]) for m in ends]
+    flt = IncidentFilter(before=t + timedelta(minutes=6))
+    pages = await _all_pages(db, flt, size=2)
+    expected = [ids[0], ids[3], ids[2], ids[4], ids[1]]  # end 5, 4 (newer id first), 4, 2, 1
+    assert [i for p in pages for i in p] == expected
+    async with db.query() as s:
+        assert await count_incidents(s, flt) == 5
+
+
+@pytest.mark.parametrize("probe", [2, 2_000], ids=["common-word-plans", "small-set-plans"])
+async def test_text_with_other_filters_matches_brute_force(db: Database, probe: int, monkeypatch) -> None:  # noqa: ANN001
+    """Every way a word search meets ID and time filters returns exactly what a plain scan would,
+    in list order, page after page, whichever plan the match count selects."""
+    import random
+
+    from imtui.storage import queries
+
+    monkeypatch.setattr(queries, "FTS_PROBE", probe)
+    svc = IncidentService(db)
+    type_id = (await svc.types())[0].id
+    cam = (await svc.cameras())[0].id
+    rng = random.Random(7)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    made = []  # (id, description, start, end)
+    for i in range(40):
+        words = rng.sample(["patrol", "gate", "ladder", "spill", "visitor"], 2)
+        start = t0 + timedelta(hours=rng.randint(0, 100))
+        end = start + timedelta(minutes=rng.randint(1, 300))
+        seqs = [SequenceInput(cam, start, end)] if i % 5 else []
+        iid = await svc.create(OPERATOR, type_id, " ".join(words), seqs)
+        made.append((iid, words, start if seqs else None, end if seqs else None))
+
+    def expected(flt: IncidentFilter) -> list[int]:
+        rows = [m for m in made
+                if (flt.text is None or flt.text in m[1])
+                and (flt.incident_id is None or m[0] == flt.incident_id)
+                and (flt.after is None or (m[2] is not None and m[2] >= flt.after))
+                and (flt.before is None or (m[3] is not None and m[3] <= flt.before))]
+        if queries.orders_by_end_time(flt):
+            rows.sort(key=lambda m: (m[3], m[0]), reverse=True)
+        else:
+            rows.sort(key=lambda m: m[0], reverse=True)
+        return [m[0] for m in rows]
+
+    t_mid = t0 + timedelta(hours=40)
+    for flt in (
+        IncidentFilter(text="patrol"),
+        IncidentFilter(text="patrol", after=t_mid),
+        IncidentFilter(text="patrol", before=t_mid),
+        IncidentFilter(text="patrol", after=t0 + timedelta(hours=20), before=t0 + timedelta(hours=70)),
+        IncidentFilter(text="patrol", incident_id=made[3][0]),
+        IncidentFilter(text="gate", incident_id=made[4][0], before=t_mid),
+    ):
+        got = [i for p in await _all_pages(db, flt, size=3) for i in p]
+        assert got == expected(flt), flt
+        async with db.query() as s:
+            assert await count_incidents(s, flt) == len(expected(flt)), flt

@@ -39,7 +39,15 @@ from imtui.storage.models import (
     IncidentType,
     Sequence,
 )
-from imtui.storage.queries import COUNT_CAP, Cursor, IncidentFilter, IncidentListRow, count_incidents, list_incidents
+from imtui.storage.queries import (  # noqa: F401 - Cursor, IncidentFilter, orders_by_end_time: for screens
+    COUNT_CAP,
+    Cursor,
+    IncidentFilter,
+    IncidentListRow,
+    count_incidents,
+    list_incidents,
+    orders_by_end_time,
+)
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from imtui.engine.errors import InvalidInput, ServiceError
-from imtui.engine.incidents import Cursor, IncidentFilter, Page, parse_time_field
+from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
 from imtui.i18n import _
 from imtui.screens.new_incident import NewIncident
 from imtui.screens.render import cell, quiet_input, tell, time_cell
@@ -144,6 +144,8 @@ class IncidentsScreen(Screen[None]):
                 _("{count:,}+ incident projects").format(count=count) if capped
                 else _("{count:,} incident projects").format(count=count)
             )
+        if orders_by_end_time(self.filter):
+            text += "  ·  " + _("latest-ending first")
         self.query_one("#page-info", Static).update(text)
 
     def selected_incident(self) -> tuple[int, int] | None:
@@ -158,7 +160,7 @@ class IncidentsScreen(Screen[None]):
         if self.page is None or not self.page.has_next or not self.page.rows:
             return
         last = self.page.rows[-1]
-        self.page_starts.append(Cursor(last.created_at, last.id))
+        self.page_starts.append(Cursor.after(last))
         self.load_page(keep_row=0)
 
     def action_previous_page(self) -> None:
