@@ -12,27 +12,24 @@ versions, so adding a comment never conflicts with a colleague's status change.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imtui.engine import activity as act
-from imtui.engine.errors import InvalidInput, ServiceError, StaleError, UnavailableError
+from imtui.engine import audit
+from imtui.engine.base import Service
+from imtui.engine.errors import InvalidInput, StaleError
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
-from imtui.storage.db import NOTIFY_CHANNEL, Database
 from imtui.storage.models import (
     Activity,
     Call,
     Camera,
-    ChangeCounter,
     Comment,
     Incident,
     IncidentStatus,
@@ -49,13 +46,9 @@ from imtui.storage.queries import (  # noqa: F401 - Cursor, IncidentFilter, orde
     orders_by_end_time,
 )
 
-log = logging.getLogger(__name__)
-
 MAX_DESCRIPTION = 10_000
 MAX_COMMENT = 10_000
 CALL_DIRECTIONS = ("incoming", "outgoing")
-
-_UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, ConnectionError)
 
 
 @dataclass(frozen=True)
@@ -158,32 +151,10 @@ def parse_time_field(label: str, value: str, tz: tzinfo) -> datetime:
         ) from None
 
 
-class IncidentService:
+class IncidentService(Service):
     """The operator's incident projects."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
     # -- plumbing ---------------------------------------------------------------------------------
-    @asynccontextmanager
-    async def _guard(self, failure: str) -> AsyncIterator[None]:
-        """Turn a lost database into the manual's "try again later" wording for this action."""
-        try:
-            yield
-        except ServiceError:
-            raise
-        except _UNREACHABLE as exc:
-            log.warning("database unavailable: %s", exc)
-            raise UnavailableError(failure) from exc
-
-    async def _changed(self, session: AsyncSession, incident_id: int) -> None:
-        """Tell other operators' lists that something changed (counter on SQLite, NOTIFY on PG)."""
-        if self.db.is_sqlite:
-            counter = ChangeCounter.__table__
-            await session.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1))
-        else:
-            await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(incident_id))))
-
     @staticmethod
     def _log(session: AsyncSession, incident_id: int, actor: Actor, action: str, details: str = "") -> None:
         session.add(Activity(incident_id=incident_id, at=utcnow(), user=actor.name, action=action, details=details))
@@ -330,6 +301,7 @@ class IncidentService:
             await s.flush()
             assert inc.id is not None
             self._log(s, inc.id, actor, act.CREATED, _("Type: {type}").format(type=type_name))
+            audit.record(s, actor, audit.PROJECT_CREATED, f"incident {inc.id}", type_name)
             for q in seqs:
                 s.add(Sequence(incident_id=inc.id, camera_id=q.camera_id, start_time=q.start_time, end_time=q.end_time,
                                added_at=now, added_by=actor.name))
@@ -577,6 +549,7 @@ class IncidentService:
             if result.rowcount != 1:
                 raise StaleError()
             self._log(s, incident_id, actor, act.DELETED)
+            audit.record(s, actor, audit.PROJECT_DELETED, f"incident {incident_id}")
             await self._changed(s, incident_id)
 
     # -- activity ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ ADMINISTRATOR = "Administrator"
 
 class Feature(str, Enum):
     INCIDENTS = "incidents"
+    PROPERTIES = "properties"  # the administrator's incident properties and options
 
 
 class Level(int, Enum):

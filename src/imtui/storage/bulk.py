@@ -30,6 +30,8 @@ _SECONDARY_INDEXES = {
     "ix_sequence_start": "CREATE INDEX ix_sequence_start ON sequence (start_time, end_time)",
     "ix_comment_incident_id": "CREATE INDEX ix_comment_incident_id ON comment (incident_id)",
     "ix_activity_incident": "CREATE INDEX ix_activity_incident ON activity (incident_id, id)",
+    "ix_incident_type": "CREATE INDEX ix_incident_type ON incident (type_id)",
+    "ix_incident_status": "CREATE INDEX ix_incident_status ON incident (status_id)",
 }
 
 

@@ -92,6 +92,8 @@ class Incident(SQLModel, table=True):
         sa.Index("ix_incident_created", "created_at", "id"),
         sa.Index("ix_incident_start", "start_time", "end_time", "created_at", "id"),
         sa.Index("ix_incident_end", "end_time"),
+        sa.Index("ix_incident_type", "type_id"),
+        sa.Index("ix_incident_status", "status_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -167,3 +169,38 @@ class ChangeCounter(SQLModel, table=True):
     __tablename__ = "change_counter"
     id: int = Field(default=1, primary_key=True)
     value: int = 0
+
+
+class IncidentCategory(SQLModel, table=True):
+    """The value an incident project has for one enabled category (at most one per slot)."""
+
+    __tablename__ = "incident_category"
+    incident_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    )
+    slot: int = Field(primary_key=True)
+    value_id: int = Field(foreign_key="category_value.id", index=True)
+
+
+class IncidentData(SQLModel, table=True):
+    """The value an incident project has for one data field, as text in a canonical form."""
+
+    __tablename__ = "incident_data"
+    incident_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    )
+    field_id: int = Field(foreign_key="data_field.id", primary_key=True, index=True)
+    value: str = ""
+
+
+class AuditEntry(SQLModel, table=True):
+    """The system audit log: administration, logins, project create/delete, reports (manual 003)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (sa.Index("ix_audit_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    user: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=200)
+    details: str = Field(default="")
