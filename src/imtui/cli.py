@@ -25,6 +25,12 @@ db_app = typer.Typer(help=_("Database maintenance."))
 app.add_typer(db_app, name="db")
 
 
+def _add_admin() -> None:
+    from imtui.cli_admin import admin_app
+
+    app.add_typer(admin_app, name="admin")
+
+
 @dataclasses.dataclass
 class State:
     db: str | None = None
@@ -173,6 +179,9 @@ def demo(ctx: typer.Context) -> None:
 
     asyncio.run(prepare())
     _run_tui(settings, state.user or "operator", state.mouse)
+
+
+_add_admin()
 
 
 def main() -> None:

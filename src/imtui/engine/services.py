@@ -8,6 +8,7 @@ from imtui.config import Settings
 from imtui.engine.changes import ChangeFeed
 from imtui.engine.incidents import IncidentService
 from imtui.engine.permissions import Actor
+from imtui.engine.properties import PropertyService
 from imtui.engine.users import resolve_actor
 from imtui.storage.db import Database
 
@@ -18,11 +19,13 @@ class Services:
     db: Database = field(init=False)
     incidents: IncidentService = field(init=False)
     changes: ChangeFeed = field(init=False)
+    properties: PropertyService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
         self.incidents = IncidentService(self.db)
         self.changes = ChangeFeed(self.db, self.settings.poll_seconds)
+        self.properties = PropertyService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -1,0 +1,239 @@
+"""``imtui admin ...``: every incident-property action of the admin screen, for headless servers.
+
+Same engine calls as the screens (same permission checks, same audit entries).  Lists print a
+table, or JSON with ``--json``; a refusal prints one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import getpass
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import typer
+
+from imtui.i18n import _
+
+admin_app = typer.Typer(help=_("Administration: incident properties and options."), no_args_is_help=True)
+
+
+def _run(ctx: typer.Context, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
+    """Open the services, log the acting user in, run ``work(services, actor)``; refusals exit 2."""
+    from imtui.cli import State, _settings, refuse
+    from imtui.engine.errors import ServiceError
+    from imtui.engine.services import Services
+
+    state: State = ctx.find_root().obj
+    settings = _settings(state)
+    name = state.user or (getpass.getuser() if settings.trust_os_user else None)
+    if not name:
+        refuse(_("No user given: pass --user NAME (or set auth.trust_os_user = true in the config)."))
+
+    async def go() -> Any:
+        services = Services(settings)
+        try:
+            actor = await services.start(name)
+            return await work(services, actor)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(go())
+    except ServiceError as exc:
+        refuse(exc.message)
+    except Exception as exc:  # noqa: BLE001 - an unreachable database, a bad URL
+        refuse(_("Cannot perform this action: {error}").format(error=exc))
+
+
+def _print(ctx: typer.Context, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    from imtui.cli import _emit
+
+    state = ctx.find_root().obj
+    if state.json:
+        _emit(state, "", {"items": rows})
+        return
+    widths = {c: max([len(c)] + [len(str(r[c])) for r in rows]) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns) for r in rows]
+    _emit(state, "\n".join(lines), {"items": rows})
+
+
+def _done(ctx: typer.Context, human: str, data: dict[str, Any]) -> None:
+    from imtui.cli import _emit
+
+    _emit(ctx.find_root().obj, human, data)
+
+
+def _simple_kind(kind: str, help_text: str) -> typer.Typer:
+    """list/add/edit/delete for types and statuses (one code path, like the engine's)."""
+    app = typer.Typer(help=help_text, no_args_is_help=True)
+
+    @app.command("list")
+    def list_(ctx: typer.Context) -> None:
+        items = _run(ctx, lambda s, a: s.properties.list_items(a, kind))
+        _print(ctx, [dataclasses.asdict(i) for i in items], ["id", "name", "in_use", "description"])
+
+    @app.command("add")
+    def add(ctx: typer.Context, name: Annotated[str, typer.Option("--name")],
+            description: Annotated[str, typer.Option("--description")] = "") -> None:
+        new_id = _run(ctx, lambda s, a: s.properties.add_item(a, kind, name, description))
+        _done(ctx, _("Added {kind} {id}.").format(kind=kind, id=new_id), {"id": new_id})
+
+    @app.command("edit")
+    def edit(ctx: typer.Context, item_id: int, name: Annotated[str | None, typer.Option("--name")] = None,
+             description: Annotated[str | None, typer.Option("--description")] = None) -> None:
+        _run(ctx, lambda s, a: s.properties.edit_item(a, kind, item_id, name=name, description=description))
+        _done(ctx, _("Saved {kind} {id}.").format(kind=kind, id=item_id), {"id": item_id})
+
+    @app.command("delete")
+    def delete(ctx: typer.Context, item_id: int) -> None:
+        _run(ctx, lambda s, a: s.properties.delete_item(a, kind, item_id))
+        _done(ctx, _("Deleted {kind} {id}.").format(kind=kind, id=item_id), {"id": item_id})
+
+    return app
+
+
+admin_app.add_typer(_simple_kind("type", _("Incident types.")), name="types")
+admin_app.add_typer(_simple_kind("status", _("Incident statuses.")), name="statuses")
+
+categories_app = typer.Typer(help=_("The five incident categories."), no_args_is_help=True)
+admin_app.add_typer(categories_app, name="categories")
+
+
+@categories_app.command("list")
+def categories_list(ctx: typer.Context) -> None:
+    cats = _run(ctx, lambda s, a: s.properties.categories(a))
+    rows = [{"slot": c.slot, "enabled": c.enabled, "name": c.name, "values": len(c.values),
+             "description": c.description} for c in cats]
+    _print(ctx, rows, ["slot", "enabled", "name", "values", "description"])
+
+
+@categories_app.command("add")
+def categories_add(ctx: typer.Context, name: Annotated[str, typer.Option("--name")],
+                   description: Annotated[str, typer.Option("--description")] = "") -> None:
+    """Enable the first disabled category slot with this name."""
+
+    async def work(s, a) -> int:  # noqa: ANN001
+        free = [c.slot for c in await s.properties.categories(a) if not c.enabled]
+        if not free:
+            from imtui.engine.errors import InvalidInput
+
+            raise InvalidInput("category", _("Category: all five are in use; edit or delete one first."))
+        await s.properties.set_category(a, free[0], enabled=True, name=name, description=description)
+        return free[0]
+
+    slot = _run(ctx, work)
+    _done(ctx, _("Enabled category {slot}.").format(slot=slot), {"slot": slot})
+
+
+@categories_app.command("edit")
+def categories_edit(ctx: typer.Context, slot: int, name: Annotated[str | None, typer.Option("--name")] = None,
+                    description: Annotated[str | None, typer.Option("--description")] = None,
+                    enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None) -> None:
+    _run(ctx, lambda s, a: s.properties.set_category(a, slot, enabled=enabled, name=name, description=description))
+    _done(ctx, _("Saved category {slot}.").format(slot=slot), {"slot": slot})
+
+
+@categories_app.command("delete")
+def categories_delete(ctx: typer.Context, slot: int) -> None:
+    """Disable a category (its values stay defined)."""
+    _run(ctx, lambda s, a: s.properties.set_category(a, slot, enabled=False))
+    _done(ctx, _("Disabled category {slot}.").format(slot=slot), {"slot": slot})
+
+
+values_app = typer.Typer(help=_("The values of a category."), no_args_is_help=True)
+admin_app.add_typer(values_app, name="values")
+
+
+@values_app.command("list")
+def values_list(ctx: typer.Context, slot: int) -> None:
+    items = _run(ctx, lambda s, a: s.properties.list_items(a, "value", slot))
+    _print(ctx, [dataclasses.asdict(i) for i in items], ["id", "name", "in_use", "description"])
+
+
+@values_app.command("add")
+def values_add(ctx: typer.Context, slot: int, name: Annotated[str, typer.Option("--name")],
+               description: Annotated[str, typer.Option("--description")] = "") -> None:
+    new_id = _run(ctx, lambda s, a: s.properties.add_item(a, "value", name, description, slot=slot))
+    _done(ctx, _("Added value {id} to category {slot}.").format(id=new_id, slot=slot), {"id": new_id})
+
+
+@values_app.command("edit")
+def values_edit(ctx: typer.Context, item_id: int, name: Annotated[str | None, typer.Option("--name")] = None,
+                description: Annotated[str | None, typer.Option("--description")] = None) -> None:
+    _run(ctx, lambda s, a: s.properties.edit_item(a, "value", item_id, name=name, description=description))
+    _done(ctx, _("Saved value {id}.").format(id=item_id), {"id": item_id})
+
+
+@values_app.command("delete")
+def values_delete(ctx: typer.Context, item_id: int) -> None:
+    _run(ctx, lambda s, a: s.properties.delete_item(a, "value", item_id))
+    _done(ctx, _("Deleted value {id}.").format(id=item_id), {"id": item_id})
+
+
+fields_app = typer.Typer(help=_("Incident data fields: up to 3 of each kind."), no_args_is_help=True)
+admin_app.add_typer(fields_app, name="fields")
+
+
+@fields_app.command("list")
+def fields_list(ctx: typer.Context) -> None:
+    fields = _run(ctx, lambda s, a: s.properties.data_fields(a))
+    _print(ctx, [dataclasses.asdict(f) for f in fields], ["id", "kind", "slot", "enabled", "name", "description"])
+
+
+@fields_app.command("add")
+def fields_add(ctx: typer.Context, kind: str, name: Annotated[str, typer.Option("--name")],
+               description: Annotated[str, typer.Option("--description")] = "") -> None:
+    """Enable the first free field of KIND (integer, decimal, text, checkbox, datetime)."""
+
+    async def work(s, a) -> int:  # noqa: ANN001
+        from imtui.engine.errors import InvalidInput
+        from imtui.engine.properties import DATA_KINDS
+
+        if kind not in DATA_KINDS:
+            raise InvalidInput("kind", _("Kind: choose one of {kinds}.").format(kinds=", ".join(DATA_KINDS)))
+        free = [f for f in await s.properties.data_fields(a) if f.kind == kind and not f.enabled]
+        if not free:
+            raise InvalidInput("kind", _("Kind {kind}: all three fields are in use; edit or delete one.").format(kind=kind))
+        await s.properties.set_data_field(a, free[0].id, enabled=True, name=name, description=description)
+        return free[0].id
+
+    field_id = _run(ctx, work)
+    _done(ctx, _("Enabled data field {id}.").format(id=field_id), {"id": field_id})
+
+
+@fields_app.command("edit")
+def fields_edit(ctx: typer.Context, field_id: int, name: Annotated[str | None, typer.Option("--name")] = None,
+                description: Annotated[str | None, typer.Option("--description")] = None,
+                enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None) -> None:
+    _run(ctx, lambda s, a: s.properties.set_data_field(a, field_id, enabled=enabled, name=name, description=description))
+    _done(ctx, _("Saved data field {id}.").format(id=field_id), {"id": field_id})
+
+
+@fields_app.command("delete")
+def fields_delete(ctx: typer.Context, field_id: int) -> None:
+    """Disable a data field (values already entered stay stored)."""
+    _run(ctx, lambda s, a: s.properties.set_data_field(a, field_id, enabled=False))
+    _done(ctx, _("Disabled data field {id}.").format(id=field_id), {"id": field_id})
+
+
+@admin_app.command("options")
+def options(
+    ctx: typer.Context,
+    report_title: Annotated[str | None, typer.Option("--report-title")] = None,
+    # A string on purpose: the engine's own message names the range, not the parser's.
+    retention_days: Annotated[str | None, typer.Option("--retention-days", help=_("1 to 365000."))] = None,
+) -> None:
+    """Show, or set, the report title and the retention time of incident projects."""
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        if report_title is None and retention_days is None:
+            return await s.properties.options(a)
+        return await s.properties.set_options(a, report_title=report_title, retention_days=retention_days)
+
+    opts = _run(ctx, work)
+    _done(ctx, _("Report title: {title}\nRetention time: {days} days").format(title=opts.report_title,
+                                                                              days=opts.retention_days),
+          dataclasses.asdict(opts))
