@@ -16,6 +16,7 @@ TYPE_CHANGED = "type_changed"
 STATUS_CHANGED = "status_changed"
 DESCRIPTION_CHANGED = "description_changed"
 CATEGORY_CHANGED = "category_changed"
+DATA_CHANGED = "data_changed"
 COMMENT_ADDED = "comment_added"
 COMMENT_EDITED = "comment_edited"
 COMMENT_DELETED = "comment_deleted"
@@ -39,6 +40,7 @@ def label(code: str) -> str:
         STATUS_CHANGED: _("Changed status"),
         DESCRIPTION_CHANGED: _("Changed description"),
         CATEGORY_CHANGED: _("Changed category"),
+        DATA_CHANGED: _("Changed incident data"),
         COMMENT_ADDED: _("Added comment"),
         COMMENT_EDITED: _("Edited comment"),
         COMMENT_DELETED: _("Deleted comment"),

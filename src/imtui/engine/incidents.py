@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imtui.engine import activity as act
+from imtui.engine import datafields
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
@@ -27,6 +28,11 @@ from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
 from imtui.storage.models import (
+    Category,
+    CategoryValue,
+    DataField,
+    IncidentCategory,
+    IncidentData,
     Activity,
     Call,
     Camera,
@@ -133,6 +139,32 @@ class IncidentDetail:
     sequences: list[SequenceView] = field(default_factory=list)
     comments: list[CommentView] = field(default_factory=list)
     calls: list[CallView] = field(default_factory=list)
+    categories: dict[int, int] = field(default_factory=dict)  # slot -> category value id
+    data: dict[int, str] = field(default_factory=dict)  # data field id -> stored value
+
+
+@dataclass(frozen=True)
+class CategoryDefinition:
+    slot: int
+    name: str
+    description: str
+    values: list[Option]
+
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    id: int
+    kind: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """The enabled categories and data fields, as operators see them on the Categories tab."""
+
+    categories: list[CategoryDefinition]
+    fields: list[FieldDefinition]
 
 
 @dataclass(frozen=True)
@@ -219,6 +251,25 @@ class IncidentService(Service):
             t = Camera.__table__
             rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.name, t.c.id))
             return [Option(r.id, r.name) for r in rows]
+
+    async def definitions(self) -> Definitions:
+        """Enabled categories (with their values) and data fields; reloaded on every editor open."""
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            c, v, d = Category.__table__, CategoryValue.__table__, DataField.__table__
+            values: dict[int, list[Option]] = {}
+            for r in await s.execute(sa.select(v).order_by(v.c.position, v.c.id)):
+                values.setdefault(r.category_slot, []).append(Option(r.id, r.name))
+            cats = [
+                CategoryDefinition(r.slot, r.name, r.description, values.get(r.slot, []))
+                for r in await s.execute(sa.select(c).where(c.c.enabled).order_by(c.c.slot))
+            ]
+            fields = [
+                FieldDefinition(r.id, r.kind, r.name, r.description)
+                for r in await s.execute(sa.select(d).where(d.c.enabled))
+            ]
+        kinds = ("integer", "decimal", "text", "checkbox", "datetime")
+        fields.sort(key=lambda f: (kinds.index(f.kind) if f.kind in kinds else 9, f.id))
+        return Definitions(cats, fields)
 
     # -- the list ---------------------------------------------------------------------------------
     async def list_page(
@@ -341,12 +392,15 @@ class IncidentService(Service):
             CallView(r.id, r.at, r.direction, r.party, r.number, r.notes, r.author, r.version)
             for r in await s.execute(sa.select(cl).where(cl.c.incident_id == incident_id).order_by(cl.c.at, cl.c.id))
         ]
+        ic, idata = IncidentCategory.__table__, IncidentData.__table__
+        categories = {r.slot: r.value_id for r in await s.execute(sa.select(ic).where(ic.c.incident_id == incident_id))}
+        data = {r.field_id: r.value for r in await s.execute(sa.select(idata).where(idata.c.incident_id == incident_id))}
         m = row._mapping
         return IncidentDetail(
             id=m["id"], created_at=m["created_at"], created_by=m["created_by"], type_id=m["type_id"],
             type_name=m["type_name"], status_id=m["status_id"], status_name=m["status_name"],
             description=m["description"], start_time=m["start_time"], end_time=m["end_time"], version=m["version"],
-            sequences=seqs, comments=comments, calls=calls,
+            sequences=seqs, comments=comments, calls=calls, categories=categories, data=data,
         )
 
     async def open(self, actor: Actor, incident_id: int) -> IncidentDetail:
@@ -364,9 +418,15 @@ class IncidentService(Service):
             return await self._detail(s, incident_id)
 
     async def update_main(
-        self, actor: Actor, incident_id: int, version: int, *, type_id: int, status_id: int, description: str
+        self, actor: Actor, incident_id: int, version: int, *, type_id: int, status_id: int, description: str,
+        categories: dict[int, int | None] | None = None, data: dict[int, str] | None = None, tz: tzinfo = UTC,
     ) -> int:
-        """Save type, status and description if nobody changed them meanwhile; returns the new version."""
+        """Save main details, categories and data fields if nobody changed the project meanwhile.
+
+        ``categories`` maps a slot to a value id (None clears it); ``data`` maps a data field id to
+        what was typed, validated by the field's kind (``tz`` reads date-times).  Any bad value
+        raises InvalidInput naming the field, and nothing is saved.  Returns the new version.
+        """
         require(actor, Feature.INCIDENTS, Level.MANAGE)
         description = self._check_description(description)
         async with self._guard(_("Cannot save incident project. Try again later.")), self.db.write() as s:
@@ -384,7 +444,10 @@ class IncidentService(Service):
                 raise StaleError()
             new_type = await self._check_property(s, IncidentType, type_id, _("Type"))
             new_status = await self._check_property(s, IncidentStatus, status_id, _("Status"))
-            if (old.type_id, old.status_id, old.description) == (type_id, status_id, description):
+            cat_changes = await self._category_changes(s, incident_id, categories or {})
+            data_changes = await self._data_changes(s, incident_id, data or {}, tz)
+            main_same = (old.type_id, old.status_id, old.description) == (type_id, status_id, description)
+            if main_same and not cat_changes and not data_changes:
                 return version
             result = await s.execute(
                 sa.update(t)
@@ -400,8 +463,61 @@ class IncidentService(Service):
                 self._log(s, incident_id, actor, act.STATUS_CHANGED, f"{old.status_name} → {new_status}")
             if old.description != description:
                 self._log(s, incident_id, actor, act.DESCRIPTION_CHANGED, _excerpt(description))
+            ic, idata = IncidentCategory.__table__, IncidentData.__table__
+            for slot, (value_id, details) in cat_changes.items():
+                await s.execute(sa.delete(ic).where(ic.c.incident_id == incident_id, ic.c.slot == slot))
+                if value_id is not None:
+                    await s.execute(sa.insert(ic).values(incident_id=incident_id, slot=slot, value_id=value_id))
+                self._log(s, incident_id, actor, act.CATEGORY_CHANGED, details)
+            for field_id, (value, details) in data_changes.items():
+                await s.execute(sa.delete(idata).where(idata.c.incident_id == incident_id, idata.c.field_id == field_id))
+                if value not in ("", "false"):
+                    await s.execute(sa.insert(idata).values(incident_id=incident_id, field_id=field_id, value=value))
+                self._log(s, incident_id, actor, act.DATA_CHANGED, details)
             await self._changed(s, incident_id)
             return version + 1
+
+    async def _category_changes(
+        self, s: AsyncSession, incident_id: int, wanted: dict[int, int | None]
+    ) -> dict[int, tuple[int | None, str]]:
+        """Validated category changes: slot -> (new value id or None, activity details)."""
+        if not wanted:
+            return {}
+        c, v, ic = Category.__table__, CategoryValue.__table__, IncidentCategory.__table__
+        cats = {r.slot: r.name for r in await s.execute(sa.select(c.c.slot, c.c.name).where(c.c.enabled))}
+        names = {r.id: (r.category_slot, r.name) for r in await s.execute(sa.select(v.c.id, v.c.category_slot, v.c.name))}
+        current = {r.slot: r.value_id for r in await s.execute(sa.select(ic).where(ic.c.incident_id == incident_id))}
+        changes: dict[int, tuple[int | None, str]] = {}
+        for slot, value_id in wanted.items():
+            if slot not in cats:
+                raise InvalidInput(f"category-{slot}", _("Category {slot}: it is not enabled; refresh the project.").format(slot=slot))
+            if value_id is not None and names.get(value_id, (None,))[0] != slot:
+                raise InvalidInput(f"category-{slot}", _("{name}: choose one of the listed values.").format(name=cats[slot]))
+            if current.get(slot) != value_id:
+                before = names.get(current.get(slot), (None, "—"))[1] if current.get(slot) else "—"
+                after = names[value_id][1] if value_id is not None else "—"
+                changes[slot] = (value_id, f"{cats[slot]}: {before} → {after}")
+        return changes
+
+    async def _data_changes(
+        self, s: AsyncSession, incident_id: int, wanted: dict[int, str], tz: tzinfo
+    ) -> dict[int, tuple[str, str]]:
+        """Validated data field changes: field id -> (stored value, activity details)."""
+        if not wanted:
+            return {}
+        d, idata = DataField.__table__, IncidentData.__table__
+        fields = {r.id: (r.kind, r.name) for r in await s.execute(sa.select(d.c.id, d.c.kind, d.c.name).where(d.c.enabled))}
+        current = {r.field_id: r.value for r in await s.execute(sa.select(idata).where(idata.c.incident_id == incident_id))}
+        changes: dict[int, tuple[str, str]] = {}
+        for field_id, raw in wanted.items():
+            if field_id not in fields:
+                raise InvalidInput(f"field-{field_id}", _("Data field {id}: it is not enabled; refresh the project.").format(id=field_id))
+            kind, name = fields[field_id]
+            value = datafields.parse_value(kind, name, raw, tz, f"field-{field_id}")
+            old = current.get(field_id, "false" if kind == "checkbox" else "")
+            if value != old:
+                changes[field_id] = (value, f"{name}: {datafields.describe(kind, old, tz)} → {datafields.describe(kind, value, tz)}")
+        return changes
 
     # -- comments ---------------------------------------------------------------------------------
     @staticmethod
