@@ -225,3 +225,39 @@ async def test_keyboard_only_comment(sqlite_url: str) -> None:
         assert editor.query_one("#comments", DataTable).row_count == 1
     detail, _log = await _get(sqlite_url, iid)
     assert [c.text for c in detail.comments] == ["Typed only"]
+
+
+async def test_categories_tab(sqlite_url: str) -> None:
+    iid = await _world(sqlite_url)
+    app = make_app(sqlite_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await _open(app, pilot)
+        defs = editor.definitions
+        assert [c.name for c in defs.categories] == ["Reason", "Location"]
+        editor.query_one("#editor", TabbedContent).active = "categories"
+        await settle(app, pilot)
+        integer = next(f for f in defs.fields if f.kind == "integer")
+        box = next(f for f in defs.fields if f.kind == "checkbox")
+        editor.query_one("#category-1", Select).value = defs.categories[0].values[2].id
+        editor.query_one(f"#field-{integer.id}", Input).value = "two"
+        from textual.widgets import Checkbox
+
+        editor.query_one(f"#field-{box.id}", Checkbox).value = True
+        editor.query_one("#editor", TabbedContent).active = "main"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        # the wrong integer names the field, brings its tab back and keeps every typed value
+        assert "Number of injured persons: type a whole number, e.g. 3." in notifications(app)
+        assert editor.query_one("#editor", TabbedContent).active == "categories"
+        assert app.focused is editor.query_one(f"#field-{integer.id}", Input)
+        assert editor.query_one("#category-1", Select).value == defs.categories[0].values[2].id
+        app.focused.value = "2"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Incident project saved." in notifications(app)
+        actions = [editor.query_one("#activity", DataTable).get_row_at(i)[2] for i in range(3)]
+        assert sorted(actions) == ["Changed category", "Changed incident data", "Changed incident data"]
+        assert not editor.is_dirty()
+    detail, _log = await _get(sqlite_url, iid)
+    assert detail.categories == {1: defs.categories[0].values[2].id}
+    assert detail.data == {integer.id: "2", box.id: "true"}

@@ -8,16 +8,29 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
 
 from imtui.engine.errors import InvalidInput, ServiceError
-from imtui.engine.incidents import CallInput, IncidentDetail, parse_time_field
+from imtui.engine import datafields
+from imtui.engine.incidents import CallInput, Definitions, IncidentDetail, parse_time_field
 from imtui.engine.times import INPUT_FORMAT, format_site
 from imtui.i18n import _
 from imtui.safetext import clean
-from imtui.screens.render import cell, options, quiet_input, quiet_text_area, safe, tell, time_cell
+from imtui.screens.render import cell, options, plain, quiet_input, quiet_text_area, safe, tell, time_cell
 
 if TYPE_CHECKING:
     from imtui.app import ImtuiApp
@@ -38,6 +51,7 @@ class IncidentEditorScreen(Screen[None]):
         super().__init__()
         self.incident_id = incident_id
         self.detail: IncidentDetail | None = None
+        self.definitions: Definitions | None = None
         self.editing_comment: tuple[int, int] | None = None  # (id, version)
         self.editing_call: tuple[int, int] | None = None
 
@@ -69,10 +83,7 @@ class IncidentEditorScreen(Screen[None]):
                 yield Label(_("Description"))
                 yield quiet_text_area(id="description")
             with TabPane(_("Categories"), id="categories"):
-                yield Static(
-                    _("Categories and incident data fields arrive with the incident properties administration."),
-                    id="categories-placeholder",
-                )
+                yield VerticalScroll(id="categories-form")
             with TabPane(_("Comments"), id="comments-pane"):
                 yield quiet_text_area(id="comment-text", placeholder=_("Type a comment, then Add comment"))
                 with Horizontal(classes="buttons"):
@@ -137,6 +148,8 @@ class IncidentEditorScreen(Screen[None]):
                 types, statuses = await svc.types(), await svc.statuses()
                 self.query_one("#type", Select).set_options(options(types))
                 self.query_one("#status", Select).set_options(options(statuses))
+                self.definitions = await svc.definitions()
+                await self._build_categories_form(self.definitions)
                 detail = await svc.open(self.imtui.actor, self.incident_id)
             else:
                 detail = await svc.get(self.imtui.actor, self.incident_id)
@@ -169,6 +182,7 @@ class IncidentEditorScreen(Screen[None]):
             # TextArea draws its text as is: control characters would reach the terminal.  It
             # shows the sanitised text; saving an untouched description keeps the stored one.
             self.query_one("#description", TextArea).load_text(clean(d.description, multiline=True))
+            self._show_categories(d)
         comments = self.query_one("#comments", DataTable)
         comments.clear()
         for c in d.comments:
@@ -184,6 +198,70 @@ class IncidentEditorScreen(Screen[None]):
         for c in d.calls:
             calls.add_row(time_cell(c.at, tz), directions.get(c.direction, c.direction), cell(c.party, 40),
                           cell(c.number, 30), cell(c.notes, 120), cell(c.author, 20), key=str(c.id))
+
+    # -- categories and data fields ---------------------------------------------------------------
+    async def _build_categories_form(self, defs: Definitions) -> None:
+        """One Select per enabled category, one field per enabled data field (ids category-N, field-N)."""
+        hints = {"integer": _("Whole number"), "decimal": _("Number, e.g. 1250.50"),
+                 "datetime": _("YYYY-MM-DD HH:MM"), "text": ""}
+        rows = []
+        for cat in defs.categories:
+            select: Select = Select(options(cat.values), allow_blank=True, id=f"category-{cat.slot}", compact=True,
+                                    prompt=_("(none)"))
+            select.tooltip = plain(cat.description) if cat.description else None
+            rows.append(Horizontal(Label(safe(cat.name), classes="field-label wide"), select, classes="field-row"))
+        for f in defs.fields:
+            if f.kind == "checkbox":
+                widget = Checkbox(plain(f.name), id=f"field-{f.id}", compact=True)
+                rows.append(Horizontal(Label("", classes="field-label wide"), widget, classes="field-row"))
+            else:
+                widget = quiet_input(id=f"field-{f.id}", placeholder=hints.get(f.kind, ""))
+                rows.append(Horizontal(Label(safe(f.name), classes="field-label wide"), widget, classes="field-row"))
+            widget.tooltip = plain(f.description) if f.description else None
+        if not rows:
+            rows.append(Static(_("No categories or incident data fields are defined."), id="categories-empty"))
+        await self.query_one("#categories-form").mount_all(rows)
+
+    def _show_categories(self, d: IncidentDetail) -> None:
+        if self.definitions is None:
+            return
+        tz = self.imtui.services.settings.timezone
+        for cat in self.definitions.categories:
+            self.query_one(f"#category-{cat.slot}", Select).value = d.categories.get(cat.slot, Select.NULL)
+        for f in self.definitions.fields:
+            stored = d.data.get(f.id, "")
+            if f.kind == "checkbox":
+                self.query_one(f"#field-{f.id}", Checkbox).value = stored == datafields.TRUE
+            else:
+                self.query_one(f"#field-{f.id}", Input).value = clean(datafields.display_value(f.kind, stored, tz))
+
+    def _category_values(self) -> tuple[dict[int, int | None], dict[int, str]]:
+        cats: dict[int, int | None] = {}
+        data: dict[int, str] = {}
+        if self.definitions is None:
+            return cats, data
+        for cat in self.definitions.categories:
+            value = self.query_one(f"#category-{cat.slot}", Select).value
+            cats[cat.slot] = value if isinstance(value, int) else None
+        for f in self.definitions.fields:
+            if f.kind == "checkbox":
+                data[f.id] = datafields.TRUE if self.query_one(f"#field-{f.id}", Checkbox).value else datafields.FALSE
+            else:
+                data[f.id] = self.query_one(f"#field-{f.id}", Input).value
+        return cats, data
+
+    def _categories_dirty(self) -> bool:
+        if self.detail is None or self.definitions is None:
+            return False
+        tz = self.imtui.services.settings.timezone
+        cats, data = self._category_values()
+        if any(self.detail.categories.get(slot) != value for slot, value in cats.items()):
+            return True
+        for f in self.definitions.fields:
+            shown = datafields.display_value(f.kind, self.detail.data.get(f.id, ""), tz)
+            if data[f.id] != clean(shown):
+                return True
+        return False
 
     def _show_activity(self, entries: list) -> None:
         tz = self.imtui.services.settings.timezone
@@ -205,7 +283,8 @@ class IncidentEditorScreen(Screen[None]):
     def is_dirty(self) -> bool:
         if self.detail is None:
             return False
-        return self._main_values() != (self.detail.type_id, self.detail.status_id, self.detail.description)
+        main = self._main_values() != (self.detail.type_id, self.detail.status_id, self.detail.description)
+        return main or self._categories_dirty()
 
     @work(exclusive=True, group="action", exit_on_error=False)
     async def action_save(self) -> None:
@@ -215,13 +294,21 @@ class IncidentEditorScreen(Screen[None]):
         if not isinstance(type_id, int) or not isinstance(status_id, int):
             tell(self, _("Type and Status: choose a value for both before saving."), error=True)
             return
+        categories, data = self._category_values()
         try:
             await self.imtui.services.incidents.update_main(
                 self.imtui.actor, self.detail.id, self.detail.version,
                 type_id=type_id, status_id=status_id, description=description,
+                categories=categories, data=data, tz=self.imtui.services.settings.timezone,
             )
             detail = await self.imtui.services.incidents.get(self.imtui.actor, self.incident_id)
             entries = await self.imtui.services.incidents.activity(self.imtui.actor, self.incident_id)
+        except InvalidInput as exc:
+            self._fail(exc)  # the typed text stays in the fields: nothing is lost
+            if exc.field.startswith(("category-", "field-")):
+                self.query_one("#editor", TabbedContent).active = "categories"
+                self.query_one(f"#{exc.field}").focus()
+            return
         except ServiceError as exc:
             self._fail(exc)  # the typed text stays in the fields: nothing is lost
             return

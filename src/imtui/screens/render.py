@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from rich.text import Text
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -53,3 +54,8 @@ def tell(widget: Widget, message: str, *, error: bool = False) -> None:
 def options(items: list) -> list[tuple[Text, int]]:  # list[engine Option]
     """Select options from named items: the names are administrators' text, shown literally."""
     return [(safe(item.name), item.id) for item in items]
+
+
+def plain(value: object) -> Content:
+    """User text as Textual Content (for labels of toggle buttons and tooltips): never markup."""
+    return Content(clean(value))
