@@ -32,6 +32,7 @@ class IncidentsScreen(Screen[None]):
         Binding("f5", "refresh", _("Refresh"), id="refresh"),
         Binding("slash", "focus_text_filter", _("Search"), id="focus-search", key_display="/"),
         Binding("escape", "focus_table", _("List"), id="focus-list", show=False),
+        Binding("f2", "admin_properties", _("Properties"), id="admin-properties"),
     ]
 
     def __init__(self) -> None:
@@ -171,6 +172,18 @@ class IncidentsScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load_page(keep_row=self.query_one("#incidents", DataTable).cursor_row)
         self.load_count()
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def action_admin_properties(self) -> None:
+        """Open the properties administration; the engine decides whether this user may."""
+        from imtui.screens.admin_properties import AdminPropertiesScreen
+
+        try:
+            await self.imtui.services.properties.options(self.imtui.actor)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)
+            return
+        self.app.push_screen(AdminPropertiesScreen(), callback=lambda _r: self.action_refresh())
 
     def action_focus_text_filter(self) -> None:
         self.query_one("#filter-text", Input).focus()
