@@ -78,3 +78,17 @@ def test_refusals(url: str) -> None:
     assert refused(admin(url, "types", "add", "--name", "x", user="nobody")).startswith("User 'nobody' does not exist")
     assert refused(admin(url, "types", "add", "--name", "  ")) == "Type name: type a name."
     assert refused(admin(url, "types", "delete", "999")) == "Cannot perform this action. Please refresh the list."
+
+
+def test_purge_and_audit(url: str) -> None:
+    assert ok(admin(url, "options", "--retention-days", "30"))["retention_days"] == 30
+    dry = ok(run("--db", url, "--user", "admin", "--json", "purge", "--dry-run"))
+    assert dry["dry_run"] and dry["count"] >= 0 and dry["retention_days"] == 30
+    done = ok(run("--db", url, "--user", "admin", "--json", "purge"))
+    assert done["count"] == dry["count"]
+    entries = ok(run("--db", url, "--user", "admin", "--json", "audit", "--limit", "5"))["items"]
+    assert entries[0]["action"] == "retention_purge" and entries[1]["action"] == "options_changed"
+    by_operator = ok(run("--db", url, "--user", "admin", "--json", "audit", "--by", "operator"))["items"]
+    assert by_operator == []
+    assert refused(run("--db", url, "--user", "operator", "--json", "purge")) == "Permission denied."
+    assert refused(run("--db", url, "--user", "admin", "audit", "--since", "yesterday")).startswith("--since: type")

@@ -138,3 +138,30 @@ async def test_list_refreshes_when_another_operator_changes_something(sqlite_url
 
 async def test_list_refreshes_on_postgres_notify(pg_url: str) -> None:
     await _refreshes_from_another_desk(pg_url, poll_seconds=3600)  # only NOTIFY can refresh it in time
+
+
+async def test_the_app_purges_expired_projects_at_start(sqlite_url: str) -> None:
+    from conftest import ADMIN
+    from imtui.engine.properties import PropertyService
+
+    await seeded(sqlite_url, 100)  # over the last year
+    db = Database(sqlite_url)
+    await PropertyService(db).set_options(ADMIN, retention_days=30)
+    await db.dispose()
+    app = make_app(sqlite_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await wait_for(lambda: "100 incident projects" not in page_info(app) and "of" in page_info(app), pilot=pilot)
+        await settle(app, pilot)
+        shown = int(page_info(app).split("·")[1].split()[0])
+    db = Database(sqlite_url)
+    async with db.read() as s:
+        import sqlalchemy as sa
+
+        left = (await s.execute(sa.text("SELECT count(*) FROM incident"))).scalar_one()
+        oldest = (await s.execute(sa.text("SELECT min(created_at) FROM incident"))).scalar_one()
+    await db.dispose()
+    from datetime import UTC, datetime, timedelta
+
+    assert 0 < left == shown < 100
+    assert datetime.fromisoformat(oldest).replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(days=30)

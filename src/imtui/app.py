@@ -9,10 +9,12 @@ animations, no mouse tracking unless asked, nothing that repaints while idle.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import getpass
 import os
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -21,6 +23,9 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.permissions import Actor
 from imtui.engine.services import Services
 from imtui.i18n import _
+
+log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 3600
 
 
 class ImtuiApp(App[None]):
@@ -47,6 +52,16 @@ class ImtuiApp(App[None]):
             await self.push_screen(MessageScreen(exc.message))
             return
         await self.push_screen(IncidentsScreen())
+        self.purge()
+        self.set_interval(PURGE_EVERY_SECONDS, self.purge, name="retention-purge")
+
+    @work(exclusive=True, group="retention", exit_on_error=False)
+    async def purge(self) -> None:
+        """The retention purge: at start and hourly, after the first screen is up."""
+        try:
+            await self.services.retention.purge()
+        except ServiceError as exc:
+            log.warning("retention purge failed: %s", exc.message)
 
     async def on_unmount(self) -> None:
         await self.services.close()

@@ -153,6 +153,50 @@ def seed(
     )
 
 
+@app.command("purge")
+def purge(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Only say what would be deleted."))] = False,
+) -> None:
+    """Delete the incident projects older than the retention time (runs hourly in the app too)."""
+    from imtui.cli_admin import _run
+
+    result = _run(ctx, lambda s, a: s.retention.purge(a, dry_run=dry_run))
+    data = {"count": result.count, "retention_days": result.retention_days, "cutoff": result.cutoff.isoformat(),
+            "dry_run": dry_run, "sample_ids": result.sample}
+    if dry_run:
+        human = _("Would delete {n:,} incident projects created before {cutoff} (retention {days} days).").format(
+            n=result.count, cutoff=result.cutoff.isoformat(timespec="minutes"), days=result.retention_days)
+        if result.sample:
+            human += "\n" + _("Oldest ids: {ids}").format(ids=", ".join(map(str, result.sample)))
+    else:
+        human = _("Deleted {n:,} incident projects created before {cutoff} (retention {days} days).").format(
+            n=result.count, cutoff=result.cutoff.isoformat(timespec="minutes"), days=result.retention_days)
+    _emit(ctx.obj, human, data)
+
+
+@app.command("audit")
+def audit_log(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option("--since", help=_("YYYY-MM-DD HH:MM, site time."))] = None,
+    user: Annotated[str | None, typer.Option("--user-filter", "--by", help=_("Only this user's entries."))] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 1000,
+) -> None:
+    """The system audit log, newest first."""
+    from imtui.cli_admin import _print, _run
+    from imtui.engine.incidents import parse_time_field
+
+    settings = _settings(ctx.obj)
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        start = parse_time_field("--since", since, settings.timezone) if since else None
+        return await s.audit.entries(a, since=start, user=user, limit=limit)
+
+    rows = [{"id": e.id, "at": e.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M:%S"), "user": e.user,
+             "action": e.action, "target": e.target, "details": e.details} for e in _run(ctx, work)]
+    _print(ctx, rows, ["at", "user", "action", "target", "details"])
+
+
 @app.command("demo")
 def demo(ctx: typer.Context) -> None:
     """Run imtui on the embedded demo database, creating and seeding it when empty."""

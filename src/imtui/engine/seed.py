@@ -67,6 +67,7 @@ _WORDS = (
     "vehicle reversing gate barrier lift elevator kitchen spill chemical gloves helmet"
 ).split()
 _RARE = "wrongway"
+SYNTHETIC_RETENTION_DAYS = 400
 
 
 @dataclass
@@ -214,10 +215,24 @@ async def seed_incidents(
             await pg.execute("ANALYZE")
             await pg.execute("SELECT pg_notify('imtui_changes', 'seed')")
             await conn.commit()
+    await _keep_synthetic_span(db)
     total.incidents = n
     total.first_id = first
     total.last_id = first + n - 1
     return total
+
+
+async def _keep_synthetic_span(db: Database) -> None:
+    """Synthetic incidents cover a year; raise the retention time so the purge keeps them.
+
+    The product default (7 days) would delete all but the last week at the next start.
+    """
+    st = Setting.__table__
+    async with db.write() as s:
+        current = (await s.execute(sa.select(st.c.value).where(st.c.key == "retention_days"))).scalar()
+        if current is None or not str(current).isdigit() or int(current) < SYNTHETIC_RETENTION_DAYS:
+            await s.execute(sa.delete(st).where(st.c.key == "retention_days"))
+            await s.execute(sa.insert(st).values(key="retention_days", value=str(SYNTHETIC_RETENTION_DAYS)))
 
 
 def _begin(now: datetime, newest: datetime | None) -> datetime:

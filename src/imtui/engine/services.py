@@ -8,7 +8,9 @@ from imtui.config import Settings
 from imtui.engine.changes import ChangeFeed
 from imtui.engine.incidents import IncidentService
 from imtui.engine.permissions import Actor
+from imtui.engine.audit import AuditService
 from imtui.engine.properties import PropertyService
+from imtui.engine.retention import RetentionService
 from imtui.engine.users import resolve_actor
 from imtui.storage.db import Database
 
@@ -20,12 +22,16 @@ class Services:
     incidents: IncidentService = field(init=False)
     changes: ChangeFeed = field(init=False)
     properties: PropertyService = field(init=False)
+    retention: RetentionService = field(init=False)
+    audit: AuditService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
         self.incidents = IncidentService(self.db)
         self.changes = ChangeFeed(self.db, self.settings.poll_seconds)
         self.properties = PropertyService(self.db)
+        self.retention = RetentionService(self.db)
+        self.audit = AuditService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""
