@@ -24,7 +24,8 @@ def test_seed_creates_a_known_world(tmp_path) -> None:  # noqa: ANN001
     import sqlite3
 
     con = sqlite3.connect(tmp_path / "cli.db")
-    users = dict(con.execute("SELECT name, role FROM app_user").fetchall())
+    users = dict(con.execute("SELECT u.name, r.name FROM app_user u JOIN user_role ur ON ur.user_id = u.id "
+                             "JOIN role r ON r.id = ur.role_id").fetchall())
     assert users == {"admin": "Administrator", "operator": "operator", "viewer": "viewer"}
     assert [r[0] for r in con.execute("SELECT name FROM incident_status ORDER BY position")] == [
         "New", "In progress", "On hold", "Closed"]
@@ -49,7 +50,7 @@ def test_environment_overrides_db_option(tmp_path) -> None:  # noqa: ANN001
     r = run("--db", f"sqlite:///{tmp_path / 'flag.db'}", "db", "upgrade", env={"IMTUI_DATABASE_URL": f"sqlite:///{env_db}"})
     assert r.returncode == 0, r.stderr
     assert env_db.exists() and not (tmp_path / "flag.db").exists()
-    assert "revision 0002" in r.stdout
+    assert "revision 0003" in r.stdout
 
 
 def test_refusals_exit_2_with_one_line(tmp_path) -> None:  # noqa: ANN001

@@ -12,6 +12,7 @@ versions, so adding a comment never conflicts with a colleague's status change.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -24,7 +25,7 @@ from imtui.engine import datafields
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
-from imtui.engine.permissions import Actor, Feature, Level, require
+from imtui.engine.permissions import Actor, Feature, Level, allowed, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
 from imtui.storage.models import (
@@ -139,6 +140,7 @@ class IncidentDetail:
     sequences: list[SequenceView] = field(default_factory=list)
     comments: list[CommentView] = field(default_factory=list)
     calls: list[CallView] = field(default_factory=list)
+    hidden: frozenset[str] = frozenset()  # "comments", "calls", "sequences" the user may not view
     categories: dict[int, int] = field(default_factory=dict)  # slot -> category value id
     data: dict[int, str] = field(default_factory=dict)  # data field id -> stored value
 
@@ -328,6 +330,8 @@ class IncidentService(Service):
         require(actor, Feature.INCIDENTS, Level.MANAGE)
         description = self._check_description(description)
         seqs = self._check_sequences(sequences)
+        if seqs:
+            require(actor, Feature.SEQUENCES, Level.MANAGE)
         async with self._guard(_("Cannot create incident project. Try again later.")), self.db.write() as s:
             type_name = await self._check_property(s, IncidentType, type_id, _("Type"))
             if status_id is None:
@@ -409,13 +413,13 @@ class IncidentService(Service):
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
             detail = await self._detail(s, incident_id)
             self._log(s, incident_id, actor, act.OPENED)
-            return detail
+            return _visible(actor, detail)
 
     async def get(self, actor: Actor, incident_id: int) -> IncidentDetail:
         """Reload a project (after a save) without logging an open."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            return await self._detail(s, incident_id)
+            return _visible(actor, await self._detail(s, incident_id))
 
     async def update_main(
         self, actor: Actor, incident_id: int, version: int, *, type_id: int, status_id: int, description: str,
@@ -532,7 +536,7 @@ class IncidentService(Service):
         return text
 
     async def add_comment(self, actor: Actor, incident_id: int, text: str) -> int:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.COMMENTS, Level.MANAGE)
         text = self._check_comment(text)
         async with self._guard(_("Cannot save comment. Try again later.")), self.db.write() as s:
             await self._require_incident(s, incident_id)
@@ -545,7 +549,7 @@ class IncidentService(Service):
             return c.id
 
     async def edit_comment(self, actor: Actor, comment_id: int, version: int, text: str) -> None:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.COMMENTS, Level.MANAGE)
         text = self._check_comment(text)
         async with self._guard(_("Cannot save comment. Try again later.")), self.db.write() as s:
             cm = Comment.__table__
@@ -559,7 +563,7 @@ class IncidentService(Service):
             await self._child_changed(s, incident_id, actor, act.COMMENT_EDITED, _excerpt(text))
 
     async def delete_comment(self, actor: Actor, comment_id: int) -> None:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.COMMENTS, Level.MANAGE)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
             cm = Comment.__table__
             row = (await s.execute(sa.select(cm.c.incident_id, cm.c.text).where(cm.c.id == comment_id))).first()
@@ -580,7 +584,7 @@ class IncidentService(Service):
         return call
 
     async def add_call(self, actor: Actor, incident_id: int, call: CallInput) -> int:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.CALLS, Level.MANAGE)
         call = self._check_call(call)
         async with self._guard(_("Cannot save call. Try again later.")), self.db.write() as s:
             await self._require_incident(s, incident_id)
@@ -593,7 +597,7 @@ class IncidentService(Service):
             return row.id
 
     async def edit_call(self, actor: Actor, call_id: int, version: int, call: CallInput) -> None:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.CALLS, Level.MANAGE)
         call = self._check_call(call)
         async with self._guard(_("Cannot save call. Try again later.")), self.db.write() as s:
             cl = Call.__table__
@@ -609,7 +613,7 @@ class IncidentService(Service):
             await self._child_changed(s, incident_id, actor, act.CALL_EDITED, _call_details(call))
 
     async def delete_call(self, actor: Actor, call_id: int) -> None:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.CALLS, Level.MANAGE)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
             cl = Call.__table__
             row = (await s.execute(sa.select(cl).where(cl.c.id == call_id))).first()
@@ -621,7 +625,7 @@ class IncidentService(Service):
 
     # -- sequences --------------------------------------------------------------------------------
     async def add_sequences(self, actor: Actor, incident_id: int, sequences: Iterable[SequenceInput]) -> None:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.SEQUENCES, Level.MANAGE)
         seqs = self._check_sequences(sequences)
         async with self._guard(_("Cannot add sequence. Try again later.")), self.db.write() as s:
             await self._require_incident(s, incident_id)
@@ -635,7 +639,7 @@ class IncidentService(Service):
             await self._changed(s, incident_id)
 
     async def remove_sequence(self, actor: Actor, sequence_id: int) -> None:
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.SEQUENCES, Level.MANAGE)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
             sq, cam = Sequence.__table__, Camera.__table__
             row = (
@@ -655,7 +659,7 @@ class IncidentService(Service):
     # -- delete -----------------------------------------------------------------------------------
     async def delete(self, actor: Actor, incident_id: int, version: int | None = None) -> None:
         """Delete a project with its sequences, comments and calls; its activity log stays."""
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
+        require(actor, Feature.DELETE, Level.MANAGE)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
             t = Incident.__table__
             stmt = sa.delete(t).where(t.c.id == incident_id)
@@ -678,6 +682,20 @@ class IncidentService(Service):
                 sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.id.desc()).limit(limit)
             )
             return [ActivityView(r.id, r.at, r.user, r.action, r.details) for r in rows]
+
+
+def _visible(actor: Actor, detail: IncidentDetail) -> IncidentDetail:
+    """Leave out the parts ``actor`` may not view (the editor says "not available to you")."""
+    hidden = {name for name, feature in (("comments", Feature.COMMENTS), ("calls", Feature.CALLS),
+                                          ("sequences", Feature.SEQUENCES)) if not allowed(actor, feature, Level.VIEW)}
+    if not hidden:
+        return detail
+    return dataclasses.replace(
+        detail, hidden=frozenset(hidden),
+        comments=[] if "comments" in hidden else detail.comments,
+        calls=[] if "calls" in hidden else detail.calls,
+        sequences=[] if "sequences" in hidden else detail.sequences,
+    )
 
 
 def _excerpt(text: str, limit: int = 200) -> str:

@@ -1,14 +1,19 @@
-"""Who may do what: the one place the incident services ask.
+"""Who may do what: the one place every service asks (manual 003, "Rôles et autorisations").
 
-For now three roles: ``Administrator`` (everything, always), ``operator`` (manages incident
-projects) and ``viewer`` (views only).  The full per-feature role model replaces the table below
-without touching the services, which only call :func:`require`.
+A role grants, per feature, none / view / manage.  A user has one or more roles and the most
+permissive grant wins.  The built-in Administrator role always has everything.  Features under
+"incident projects" (comments, calls, sequences, report, export, delete) never exceed the grant
+on incident projects itself.
+
+An :class:`Actor` carries the grants loaded when the user logged in; an Actor built by hand with
+only a role name (tests, the built-in roles) gets that role's default grants.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
 
 from imtui.engine.errors import PermissionDenied
 
@@ -16,38 +21,81 @@ ADMINISTRATOR = "Administrator"
 
 
 class Feature(str, Enum):
-    INCIDENTS = "incidents"
-    PROPERTIES = "properties"  # the administrator's incident properties and options
+    PROPERTIES = "properties"  # the administrator's incident properties, options, audit, retention
+    SECURITY = "security"  # roles and users
+    INCIDENTS = "incidents"  # incident projects as a whole
+    COMMENTS = "comments"
+    CALLS = "calls"
+    SEQUENCES = "sequences"
+    REPORT = "report"
+    EXPORT = "export"
+    DELETE = "delete"
 
 
-class Level(int, Enum):
+class Level(IntEnum):
     NONE = 0
     VIEW = 1
     MANAGE = 2
 
+    @classmethod
+    def parse(cls, text: str) -> Level:
+        return cls[text.strip().upper()]
 
-_ROLE_LEVELS: dict[str, dict[Feature, Level]] = {
-    "operator": {Feature.INCIDENTS: Level.MANAGE},
-    "viewer": {Feature.INCIDENTS: Level.VIEW},
+
+PARENT: dict[Feature, Feature] = {
+    f: Feature.INCIDENTS
+    for f in (Feature.COMMENTS, Feature.CALLS, Feature.SEQUENCES, Feature.REPORT, Feature.EXPORT, Feature.DELETE)
+}
+
+_PROJECT_FEATURES = (Feature.INCIDENTS, Feature.COMMENTS, Feature.CALLS, Feature.SEQUENCES, Feature.REPORT,
+                     Feature.EXPORT, Feature.DELETE)
+BUILTIN_ROLES: dict[str, dict[Feature, Level]] = {
+    "operator": {f: Level.MANAGE for f in _PROJECT_FEATURES},
+    "viewer": {f: Level.VIEW for f in _PROJECT_FEATURES if f not in (Feature.EXPORT, Feature.DELETE)},
 }
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The user on whose behalf a service acts."""
+    """The user on whose behalf a service acts.
+
+    ``role`` names the user's roles (comma-separated); ``grants`` are the merged grants of those
+    roles, or None to use the built-in defaults of ``role``.
+    """
 
     name: str
-    role: str
+    role: str = ""
+    grants: tuple[tuple[Feature, Level], ...] | None = field(default=None, compare=False)
+
+    @property
+    def roles(self) -> list[str]:
+        return [r.strip() for r in self.role.split(",") if r.strip()]
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ADMINISTRATOR
+        return ADMINISTRATOR in self.roles
+
+    def own(self, feature: Feature) -> Level:
+        if self.grants is not None:
+            return dict(self.grants).get(feature, Level.NONE)
+        return max((BUILTIN_ROLES.get(r, {}).get(feature, Level.NONE) for r in self.roles), default=Level.NONE)
+
+
+def merge(grants: list[Mapping[Feature, Level]]) -> tuple[tuple[Feature, Level], ...]:
+    """Several roles' grants into one: the most permissive grant per feature wins."""
+    merged: dict[Feature, Level] = {}
+    for g in grants:
+        for feature, lvl in g.items():
+            merged[feature] = max(merged.get(feature, Level.NONE), Level(lvl))
+    return tuple(sorted(merged.items(), key=lambda kv: kv[0].value))
 
 
 def level(actor: Actor, feature: Feature) -> Level:
     if actor.is_admin:
         return Level.MANAGE
-    return _ROLE_LEVELS.get(actor.role, {}).get(feature, Level.NONE)
+    own = actor.own(feature)
+    parent = PARENT.get(feature)
+    return min(own, level(actor, parent)) if parent else own
 
 
 def allowed(actor: Actor, feature: Feature, needed: Level) -> bool:

@@ -32,8 +32,10 @@ from imtui.storage.models import (
     DataField,
     IncidentStatus,
     IncidentType,
+    Role,
     Setting,
     User,
+    UserRole,
 )
 
 TYPES = [
@@ -107,8 +109,13 @@ async def seed_defaults(db: Database, cameras: int = 8) -> None:
                     name, desc = defined_fields.get((kind, slot), ("", ""))
                     s.add(DataField(kind=kind, slot=slot, name=name, description=desc, enabled=(kind, slot) in defined_fields))
         if await empty(User):
+            r, ur = Role.__table__, UserRole.__table__
+            role_ids = {row.name: row.id for row in await s.execute(sa.select(r.c.id, r.c.name))}
             for name, full, role in USERS:
-                s.add(User(name=name, full_name=full, role=role))
+                user = User(name=name, full_name=full)
+                s.add(user)
+                await s.flush()
+                await s.execute(sa.insert(ur).values(user_id=user.id, role_id=role_ids[role]))
         if await empty(Setting):
             for key, value in SETTINGS.items():
                 s.add(Setting(key=key, value=value))

@@ -11,6 +11,7 @@ from imtui.engine.permissions import Actor
 from imtui.engine.audit import AuditService
 from imtui.engine.properties import PropertyService
 from imtui.engine.retention import RetentionService
+from imtui.engine.security import SecurityService
 from imtui.engine.users import resolve_actor
 from imtui.storage.db import Database
 
@@ -24,6 +25,7 @@ class Services:
     properties: PropertyService = field(init=False)
     retention: RetentionService = field(init=False)
     audit: AuditService = field(init=False)
+    security: SecurityService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -32,6 +34,7 @@ class Services:
         self.properties = PropertyService(self.db)
         self.retention = RetentionService(self.db)
         self.audit = AuditService(self.db)
+        self.security = SecurityService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -22,8 +22,31 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     full_name: str = Field(default="", max_length=200)
-    role: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+    password_hash: str | None = Field(default=None, max_length=255)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+
+
+class Role(SQLModel, table=True):
+    __tablename__ = "role"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    builtin: bool = False  # the Administrator role: always everything, never changed or deleted
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grant"
+    role_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("role.id", ondelete="CASCADE"), primary_key=True))
+    feature: str = Field(primary_key=True, max_length=32)
+    level: int = 0  # 0 none, 1 view, 2 manage
+
+
+class UserRole(SQLModel, table=True):
+    __tablename__ = "user_role"
+    user_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True))
+    role_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("role.id", ondelete="CASCADE"), primary_key=True))
 
 
 class IncidentType(SQLModel, table=True):
