@@ -44,7 +44,10 @@ def isolated_env(**extra: str) -> dict[str, str]:
     """
     env = dict(os.environ)
     env.pop("IMTUI_DATABASE_URL", None)
-    env["IMTUI_CONFIG"] = str(OUT_DIR / "no-such-config.toml")
+    config = OUT_DIR / "bench-config.toml"  # only: trust the OS identity, so --user needs no password
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    config.write_text("[auth]\ntrust_os_user = true\n")
+    env["IMTUI_CONFIG"] = str(config)
     env.update(extra)
     return env
 

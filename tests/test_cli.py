@@ -6,13 +6,22 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+TRUST = Path(tempfile.mkdtemp()) / "trust.toml"
+TRUST.write_text("[auth]\ntrust_os_user = true\n")
+
+
+def run(*args: str, env: dict[str, str] | None = None, trusted: bool = True,
+        stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``imtui ARGS`` in a subprocess; ``trusted`` uses a config that trusts the OS identity."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("IMTUI_")}
-    base["IMTUI_CONFIG"] = "/nonexistent/imtui.toml"
+    base["IMTUI_CONFIG"] = str(TRUST) if trusted else "/nonexistent/imtui.toml"
     base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "imtui", *args], capture_output=True, text=True, env=base, timeout=120)
+    return subprocess.run([sys.executable, "-m", "imtui", *args], capture_output=True, text=True, env=base,
+                          timeout=120, input=stdin if stdin is not None else "")
 
 
 def test_seed_creates_a_known_world(tmp_path) -> None:  # noqa: ANN001
@@ -57,5 +66,5 @@ def test_refusals_exit_2_with_one_line(tmp_path) -> None:  # noqa: ANN001
     r = run("--db", "postgresql://postgres@127.0.0.1:9/none", "db", "upgrade")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert r.stderr.startswith("Cannot upgrade the database")
-    r = run("--db", f"sqlite:///{tmp_path / 'x.db'}")  # no --user and no trusted OS login
-    assert r.returncode == 2 and "--user" in r.stderr
+    r = run("--db", f"sqlite:///{tmp_path / 'x.db'}", "admin", "types", "list", trusted=False)
+    assert r.returncode == 2 and "--user" in r.stderr  # no --user and no trusted OS login

@@ -16,8 +16,8 @@ def url(tmp_path) -> str:  # noqa: ANN001
     return url
 
 
-def admin(url: str, *args: str, user: str = "admin"):  # noqa: ANN201
-    return run("--db", url, "--user", user, "--json", "admin", *args)
+def admin(url: str, *args: str, user: str = "admin", stdin: str | None = None):  # noqa: ANN201
+    return run("--db", url, "--user", user, "--json", "admin", *args, stdin=stdin)
 
 
 def ok(result) -> dict:  # noqa: ANN001
@@ -92,3 +92,30 @@ def test_purge_and_audit(url: str) -> None:
     assert by_operator == []
     assert refused(run("--db", url, "--user", "operator", "--json", "purge")) == "Permission denied."
     assert refused(run("--db", url, "--user", "admin", "audit", "--since", "yesterday")).startswith("--since: type")
+
+
+def test_without_trust_the_cli_needs_the_password(url: str) -> None:
+    assert ok(admin(url, "users", "passwd", "admin", "--password-stdin", stdin="s3cret-pass\n"))
+    untrusted = ["--db", url, "--user", "admin", "--json", "admin", "types", "list"]
+    assert refused(run(*untrusted, trusted=False)).startswith("No password")
+    assert refused(run(*untrusted, trusted=False, env={"IMTUI_PASSWORD": "wrong"})) == "Wrong user name or password."
+    assert ok(run(*untrusted, trusted=False, env={"IMTUI_PASSWORD": "s3cret-pass"}))["items"]
+
+
+def test_roles_and_users(url: str) -> None:
+    ok(admin(url, "roles", "add", "night shift"))
+    ok(admin(url, "roles", "grant", "night shift", "incidents", "manage"))
+    ok(admin(url, "roles", "grant", "night shift", "comments", "view"))
+    roles = {r["name"]: r for r in ok(admin(url, "roles", "list"))["items"]}
+    assert roles["night shift"]["grants"]["comments"] == "view" and roles["Administrator"]["builtin"]
+    assert "cannot be changed" in refused(admin(url, "roles", "grant", "Administrator", "incidents", "none"))
+    ok(admin(url, "users", "add", "nina", "--role", "night shift", "--role", "viewer", "--full-name", "Nina",
+             "--password-stdin", stdin="nina-password\n"))
+    users = {u["name"]: u for u in ok(admin(url, "users", "list"))["items"]}
+    assert users["nina"]["roles"] == ["night shift", "viewer"] and users["nina"]["has_password"]
+    assert refused(admin(url, "types", "list", user="nina")) == "Permission denied."
+    ok(admin(url, "users", "disable", "nina"))
+    assert {u["name"]: u for u in ok(admin(url, "users", "list"))["items"]}["nina"]["disabled"]
+    ok(admin(url, "users", "disable", "nina", "--enable"))
+    ok(admin(url, "roles", "delete", "night shift"))
+    assert "Password: use at least 8" in refused(admin(url, "users", "passwd", "nina", "--password-stdin", stdin="x\n"))

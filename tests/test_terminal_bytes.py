@@ -81,7 +81,9 @@ def test_no_user_control_sequence_reaches_the_terminal(tmp_path) -> None:  # noq
     url = f"sqlite+aiosqlite:///{tmp_path / 'pty.db'}"
     asyncio.run(_world(url))
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMTUI_")}
-    env.update(TERM="xterm-256color", TEXTUAL_ANIMATIONS="none", IMTUI_CONFIG=str(tmp_path / "none.toml"))
+    config = tmp_path / "trust.toml"
+    config.write_text("[auth]\ntrust_os_user = true\n")  # log in as --user without a password
+    env.update(TERM="xterm-256color", TEXTUAL_ANIMATIONS="none", IMTUI_CONFIG=str(config))
     pid, fd = pty.fork()
     if pid == 0:  # child: the real CLI, as an operator would start it
         os.execvpe(sys.executable, [sys.executable, "-m", "imtui", "--db", url, "--user", "operator"], env)

@@ -34,24 +34,39 @@ class ImtuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", _("Quit"), id="quit", priority=True)]
 
-    def __init__(self, services: Services, user: str) -> None:
+    def __init__(self, services: Services, user: str | None, login_hint: str | None = None) -> None:
         super().__init__()
         self.services = services
         self.user_name = user
+        self.login_hint = login_hint
         self.actor: Actor | None = None
         self.theme = "ansi-dark"  # 16 colours: about half the bytes of truecolor (tui-links notes)
         self.animation_level = "none"
 
     async def on_mount(self) -> None:
-        from imtui.screens.incidents import IncidentsScreen
+        from imtui.screens.login import LoginScreen
         from imtui.screens.message import MessageScreen
 
         try:
-            self.actor = await self.services.start(self.user_name)
+            if self.user_name is None:  # the CLI without a trusted identity: ask for a password
+                await self.services.db.upgrade()
+                await self.push_screen(LoginScreen(self.login_hint))
+                return
+            actor = await self.services.start(self.user_name)
         except ServiceError as exc:
             await self.push_screen(MessageScreen(exc.message))
             return
-        await self.push_screen(IncidentsScreen())
+        await self.logged_in(actor)
+
+    async def logged_in(self, actor: Actor) -> None:
+        """Show the incident list as ``actor`` and start the hourly retention purge."""
+        from imtui.screens.incidents import IncidentsScreen
+
+        self.actor = actor
+        if len(self.screen_stack) > 1:
+            await self.switch_screen(IncidentsScreen())
+        else:
+            await self.push_screen(IncidentsScreen())
         self.purge()
         self.set_interval(PURGE_EVERY_SECONDS, self.purge, name="retention-purge")
 
@@ -67,10 +82,19 @@ class ImtuiApp(App[None]):
         await self.services.close()
 
 
-def create_app(database_url: str | None = None, user: str | None = None, settings: Settings | None = None) -> ImtuiApp:
-    """Build the app for ``database_url`` (or the configured one), logged in as ``user``."""
+def create_app(
+    database_url: str | None = None, user: str | None = None, settings: Settings | None = None,
+    *, login: bool = False, login_hint: str | None = None,
+) -> ImtuiApp:
+    """Build the app for ``database_url`` (or the configured one), logged in as ``user``.
+
+    ``login=True`` shows the login screen instead (the CLI does that unless the OS identity is
+    trusted); ``login_hint`` pre-fills the user name there.
+    """
     settings = settings or load_settings()
     if database_url:
         settings = dataclasses.replace(settings, database_url=database_url)
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    if login:
+        return ImtuiApp(Services(settings), None, login_hint=login_hint)
     return ImtuiApp(Services(settings), user or getpass.getuser())

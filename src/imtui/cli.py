@@ -65,10 +65,13 @@ def _emit(state: State, human: str, data: dict[str, Any]) -> None:
         typer.echo(clean(human, multiline=True))
 
 
-def _run_tui(settings: Settings, user: str, mouse: bool) -> None:
+def _run_tui(settings: Settings, user: str | None, mouse: bool, *, trusted: bool = True) -> None:
     from imtui.app import create_app
 
-    tui = create_app(settings=settings, user=user)
+    if trusted:
+        tui = create_app(settings=settings, user=user)
+    else:
+        tui = create_app(settings=settings, login=True, login_hint=user)
     tui.run(mouse=mouse or settings.mouse)
 
 
@@ -83,10 +86,10 @@ def main_callback(
     ctx.obj = State(db=db, user=user, mouse=mouse, json=as_json)
     if ctx.invoked_subcommand is None:
         settings = _settings(ctx.obj)
-        name = user or (getpass.getuser() if settings.trust_os_user else None)
-        if not name:
-            refuse(_("No user given: pass --user NAME (or set auth.trust_os_user = true in the config)."))
-        _run_tui(settings, name, mouse)
+        if settings.trust_os_user:  # e.g. ForceCommand imtui over SSH: no password, the user must exist
+            _run_tui(settings, user or getpass.getuser(), mouse)
+        else:
+            _run_tui(settings, user, mouse, trusted=False)
 
 
 @db_app.command("upgrade")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import getpass
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -27,14 +29,27 @@ def _run(ctx: typer.Context, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
 
     state: State = ctx.find_root().obj
     settings = _settings(state)
-    name = state.user or (getpass.getuser() if settings.trust_os_user else None)
+    trusted = settings.trust_os_user
+    name = state.user or (getpass.getuser() if trusted else None)
     if not name:
         refuse(_("No user given: pass --user NAME (or set auth.trust_os_user = true in the config)."))
+    password = None
+    if not trusted:
+        password = os.environ.get("IMTUI_PASSWORD")
+        if password is None and sys.stdin.isatty():
+            password = typer.prompt(_("Password for {name}").format(name=name), hide_input=True, err=True)
+        if password is None:
+            refuse(_("No password: set IMTUI_PASSWORD, run from a terminal, or trust the OS identity "
+                     "(auth.trust_os_user = true)."))
 
     async def go() -> Any:
         services = Services(settings)
         try:
-            actor = await services.start(name)
+            if password is None:
+                actor = await services.start(name)
+            else:
+                await services.db.upgrade()
+                actor = await services.security.login(name, password)
             return await work(services, actor)
         finally:
             await services.close()
@@ -237,3 +252,98 @@ def options(
     _done(ctx, _("Report title: {title}\nRetention time: {days} days").format(title=opts.report_title,
                                                                               days=opts.retention_days),
           dataclasses.asdict(opts))
+
+
+roles_app = typer.Typer(help=_("Roles: per-feature grants (none, view, manage)."), no_args_is_help=True)
+admin_app.add_typer(roles_app, name="roles")
+
+
+@roles_app.command("list")
+def roles_list(ctx: typer.Context) -> None:
+    roles = _run(ctx, lambda s, a: s.security.roles(a))
+    rows = [dataclasses.asdict(r) for r in roles]
+    for row in rows:
+        row["summary"] = ", ".join(f"{f}={lvl}" for f, lvl in row["grants"].items() if lvl != "none")
+        row["members"] = ", ".join(row["users"])
+    _print(ctx, rows, ["name", "builtin", "members", "summary"])
+
+
+@roles_app.command("add")
+def roles_add(ctx: typer.Context, name: str) -> None:
+    role_id = _run(ctx, lambda s, a: s.security.add_role(a, name))
+    _done(ctx, _("Added role {name}.").format(name=name), {"id": role_id})
+
+
+@roles_app.command("grant")
+def roles_grant(ctx: typer.Context, role: str, feature: str, level: str) -> None:
+    """Set FEATURE (properties, security, incidents, comments, calls, sequences, report, export,
+    delete) to LEVEL (none, view, manage) for ROLE."""
+    _run(ctx, lambda s, a: s.security.grant(a, role, feature, level))
+    _done(ctx, _("Role {role}: {feature} = {level}.").format(role=role, feature=feature, level=level),
+          {"role": role, "feature": feature, "level": level})
+
+
+@roles_app.command("delete")
+def roles_delete(ctx: typer.Context, role: str) -> None:
+    _run(ctx, lambda s, a: s.security.delete_role(a, role))
+    _done(ctx, _("Deleted role {role}.").format(role=role), {"role": role})
+
+
+users_app = typer.Typer(help=_("Users, their roles and passwords."), no_args_is_help=True)
+admin_app.add_typer(users_app, name="users")
+
+
+def _read_password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt(_("New password"), hide_input=True, confirmation_prompt=True, err=True)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    users = _run(ctx, lambda s, a: s.security.users(a))
+    rows = []
+    for u in users:
+        row = dataclasses.asdict(u)
+        row["locked_until"] = u.locked_until.isoformat() if u.locked_until else None
+        row["role_list"] = ", ".join(u.roles)
+        rows.append(row)
+    _print(ctx, rows, ["name", "full_name", "role_list", "disabled", "has_password"])
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context, name: str,
+    role: Annotated[list[str], typer.Option("--role", help=_("A role; repeat for several."))],
+    full_name: Annotated[str, typer.Option("--full-name")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help=_("Read the password from stdin."))] = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help=_("Only for trusted OS logins."))] = False,
+) -> None:
+    password = None if no_password else _read_password(password_stdin)
+    user_id = _run(ctx, lambda s, a: s.security.add_user(a, name, roles=role, full_name=full_name, password=password))
+    _done(ctx, _("Added user {name}.").format(name=name), {"id": user_id})
+
+
+@users_app.command("passwd")
+def users_passwd(
+    ctx: typer.Context, name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help=_("Read the password from stdin."))] = False,
+) -> None:
+    password = _read_password(password_stdin)
+    _run(ctx, lambda s, a: s.security.set_password(a, name, password))
+    _done(ctx, _("Password of {name} changed.").format(name=name), {"name": name})
+
+
+@users_app.command("roles")
+def users_roles(ctx: typer.Context, name: str,
+                role: Annotated[list[str], typer.Option("--role", help=_("A role; repeat for several."))]) -> None:
+    _run(ctx, lambda s, a: s.security.set_roles(a, name, role))
+    _done(ctx, _("Roles of {name}: {roles}.").format(name=name, roles=", ".join(role)), {"name": name, "roles": role})
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, name: str,
+                  enable: Annotated[bool, typer.Option("--enable", help=_("Enable the user again."))] = False) -> None:
+    _run(ctx, lambda s, a: s.security.set_disabled(a, name, not enable))
+    _done(ctx, (_("Enabled {name}.") if enable else _("Disabled {name}.")).format(name=name),
+          {"name": name, "disabled": not enable})
