@@ -84,6 +84,12 @@ def main_callback(
     as_json: Annotated[bool, typer.Option("--json", help=_("Machine-readable output."))] = False,
 ) -> None:
     ctx.obj = State(db=db, user=user, mouse=mouse, json=as_json)
+    from imtui.applog import setup_logging
+
+    try:
+        setup_logging()
+    except OSError as exc:  # a read-only data dir must not stop an administrator's command
+        typer.echo(_("Cannot write the log file: {error}").format(error=exc), err=True)
     if ctx.invoked_subcommand is None:
         settings = _settings(ctx.obj)
         if settings.trust_os_user:  # e.g. ForceCommand imtui over SSH: no password, the user must exist

@@ -8,6 +8,7 @@ run that deleted something (and per manual run, even when nothing was due).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from imtui.engine.times import utcnow
 from imtui.i18n import _
 from imtui.storage.models import Activity, Incident
 
+log = logging.getLogger(__name__)
 SYSTEM = Actor("system", "Administrator")
 BATCH = 2_000
 PURGE_RUN = "retention_purge"
@@ -71,6 +73,8 @@ class RetentionService(Service):
             if deleted == 0 and actor is not None:
                 async with self.db.write() as s:
                     await self._log_run(s, actor, 0, days, cutoff)
+            if deleted:
+                log.info("retention purge: %d incident projects created before %s deleted", deleted, cutoff)
             return PurgeResult(cutoff, days, deleted, sample, False)
 
     @staticmethod

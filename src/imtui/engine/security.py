@@ -8,6 +8,7 @@ audit log.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from imtui.engine.times import utcnow
 from imtui.i18n import _
 from imtui.storage.models import Role, RoleGrant, User, UserRole
 
+log = logging.getLogger(__name__)
 HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
@@ -130,8 +132,10 @@ class SecurityService(Service):
                 failure = None
             actor = None if failure else await load_actor(s, name)
         if failure is not None:
+            log.info("login refused for %r: %s", name, failure.message)
             raise failure
         assert actor is not None
+        log.info("login: %r", name)
         return actor
 
     # -- roles ------------------------------------------------------------------------------------
