@@ -145,13 +145,9 @@ async def test_viewer_save_is_refused_and_nothing_changes(sqlite_url: str) -> No
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert "Permission denied." in notifications(app)
-        editor.query_one("#editor", TabbedContent).active = "comments-pane"
-        await settle(app, pilot)
-        editor.query_one("#comment-text", TextArea).load_text("nope")
-        await pilot.click("#add-comment")
-        await settle(app, pilot)
-        assert notifications(app).count("Permission denied.") == 2
         assert editor.query_one("#description", TextArea).text == "viewer was here"  # typed text kept
+        # what a viewer may not do is disabled on screen too (the engine refuses it regardless)
+        assert editor.query_one("#add-comment").disabled and editor.query_one("#description", TextArea).read_only
     detail, log = await _get(sqlite_url, iid)
     assert detail.description == "Forklift hit a shelf" and detail.comments == [] and detail.version == 1
     assert [e.action for e in log][0] == "opened"
@@ -261,3 +257,34 @@ async def test_categories_tab(sqlite_url: str) -> None:
     detail, _log = await _get(sqlite_url, iid)
     assert detail.categories == {1: defs.categories[0].values[2].id}
     assert detail.data == {integer.id: "2", box.id: "true"}
+
+
+async def test_what_a_role_may_not_see_or_change(sqlite_url: str) -> None:
+    """A role with view on projects only sees "not available" on comments/calls/sequences; the
+    viewer role sees them read-only."""
+    from conftest import ADMIN
+    from imtui.engine.security import SecurityService
+
+    await _world(sqlite_url)
+    db = Database(sqlite_url)
+    sec = SecurityService(db)
+    await sec.add_role(ADMIN, "auditors")
+    await sec.grant(ADMIN, "auditors", "incidents", "view")
+    await sec.add_user(ADMIN, "ann", roles=["auditors"])
+    await db.dispose()
+    app = make_app(sqlite_url, user="ann")
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await _open(app, pilot)
+        for name in ("comments", "calls", "sequences"):
+            assert editor.query_one(f"#{name}-unavailable").display
+            assert str(editor.query_one(f"#{name}-unavailable", Static).render()) == (
+                "This information is not available to you.")
+        assert not editor.query_one("#comments").display and not editor.query_one("#sequences").display
+        assert editor.query_one("#description", TextArea).read_only
+    app = make_app(sqlite_url, user="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await _open(app, pilot)
+        assert not editor.query_one("#comments-unavailable").display
+        assert editor.query_one("#sequences", DataTable).row_count == 2
+        assert editor.query_one("#remove-sequence").disabled and editor.query_one("#add-comment").disabled
+        assert editor.query_one("#comment-text", TextArea).read_only

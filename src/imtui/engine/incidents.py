@@ -25,7 +25,7 @@ from imtui.engine import datafields
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
-from imtui.engine.permissions import Actor, Feature, Level, allowed, require
+from imtui.engine.permissions import Actor, Capabilities, Feature, Level, allowed, capabilities, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
 from imtui.storage.models import (
@@ -253,6 +253,11 @@ class IncidentService(Service):
             t = Camera.__table__
             rows = await s.execute(sa.select(t.c.id, t.c.name).order_by(t.c.name, t.c.id))
             return [Option(r.id, r.name) for r in rows]
+
+    @staticmethod
+    def capabilities(actor: Actor) -> Capabilities:
+        """What ``actor`` may do here, for screens that hide or disable the rest."""
+        return capabilities(actor)
 
     async def definitions(self) -> Definitions:
         """Enabled categories (with their values) and data fields; reloaded on every editor open."""

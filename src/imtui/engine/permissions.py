@@ -105,3 +105,37 @@ def allowed(actor: Actor, feature: Feature, needed: Level) -> bool:
 def require(actor: Actor, feature: Feature, needed: Level) -> None:
     if not allowed(actor, feature, needed):
         raise PermissionDenied()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a user may do, so screens can hide or disable the rest (the services still check)."""
+
+    manage_incidents: bool
+    view_comments: bool
+    manage_comments: bool
+    view_calls: bool
+    manage_calls: bool
+    view_sequences: bool
+    manage_sequences: bool
+    delete_incidents: bool
+    view_properties: bool
+    view_security: bool
+
+
+def capabilities(actor: Actor) -> Capabilities:
+    def can(feature: Feature, needed: Level) -> bool:
+        return allowed(actor, feature, needed)
+
+    return Capabilities(
+        manage_incidents=can(Feature.INCIDENTS, Level.MANAGE),
+        view_comments=can(Feature.COMMENTS, Level.VIEW),
+        manage_comments=can(Feature.COMMENTS, Level.MANAGE),
+        view_calls=can(Feature.CALLS, Level.VIEW),
+        manage_calls=can(Feature.CALLS, Level.MANAGE),
+        view_sequences=can(Feature.SEQUENCES, Level.VIEW),
+        manage_sequences=can(Feature.SEQUENCES, Level.MANAGE),
+        delete_incidents=can(Feature.DELETE, Level.MANAGE),
+        view_properties=can(Feature.PROPERTIES, Level.VIEW),
+        view_security=can(Feature.SECURITY, Level.VIEW),
+    )

@@ -85,17 +85,23 @@ class IncidentEditorScreen(Screen[None]):
             with TabPane(_("Categories"), id="categories"):
                 yield VerticalScroll(id="categories-form")
             with TabPane(_("Comments"), id="comments-pane"):
+                yield Static(_("This information is not available to you."), id="comments-unavailable",
+                             classes="unavailable")
                 yield quiet_text_area(id="comment-text", placeholder=_("Type a comment, then Add comment"))
                 with Horizontal(classes="buttons"):
                     yield Button(_("Add comment"), id="add-comment", compact=True, variant="primary")
                     yield Button(_("Cancel edit"), id="cancel-comment", compact=True)
                 yield DataTable(id="comments", cursor_type="row")
             with TabPane(_("Sequence list"), id="sequences-pane"):
+                yield Static(_("This information is not available to you."), id="sequences-unavailable",
+                             classes="unavailable")
                 yield DataTable(id="sequences", cursor_type="row")
                 with Horizontal(classes="buttons"):
                     yield Button(_("Remove"), id="remove-sequence", compact=True, variant="error")
             with TabPane(_("Calls"), id="calls-pane"):
-                with Horizontal(classes="field-row"):
+                yield Static(_("This information is not available to you."), id="calls-unavailable",
+                             classes="unavailable")
+                with Horizontal(classes="field-row", id="call-form-1"):
                     yield quiet_input(id="call-time", placeholder=_("YYYY-MM-DD HH:MM"))
                     yield Select(
                         [(_("Incoming"), "incoming"), (_("Outgoing"), "outgoing")],
@@ -103,7 +109,7 @@ class IncidentEditorScreen(Screen[None]):
                     )
                     yield quiet_input(id="call-party", placeholder=_("Caller/callee"))
                     yield quiet_input(id="call-number", placeholder=_("Number"))
-                with Horizontal(classes="field-row"):
+                with Horizontal(classes="field-row", id="call-form-2"):
                     yield quiet_input(id="call-notes", placeholder=_("Notes"))
                     yield Button(_("Add call"), id="add-call", compact=True, variant="primary")
                     yield Button(_("Cancel edit"), id="cancel-call", compact=True)
@@ -159,8 +165,35 @@ class IncidentEditorScreen(Screen[None]):
             if initial:
                 self.dismiss(None)
             return
+        if initial:
+            self._apply_capabilities(detail)
         self._show(detail, main=True)
         self._show_activity(entries)
+
+    def _apply_capabilities(self, detail: IncidentDetail) -> None:
+        """Hide what this user may not see, make read-only what they may not change."""
+        can = self.imtui.services.incidents.capabilities(self.imtui.actor)
+        self.query_one("#description", TextArea).read_only = not can.manage_incidents
+        sections = {
+            "comments": (["#comment-text", "#add-comment", "#comments", "#cancel-comment"], can.manage_comments,
+                         ["#comment-text", "#add-comment"]),
+            "calls": (["#call-form-1", "#call-form-2", "#calls"], can.manage_calls,
+                      ["#call-time", "#call-direction", "#call-party", "#call-number", "#call-notes", "#add-call"]),
+            "sequences": (["#sequences", "#remove-sequence"], can.manage_sequences, ["#remove-sequence"]),
+        }
+        for name, (widgets, manage, controls) in sections.items():
+            hidden = name in detail.hidden
+            self.query_one(f"#{name}-unavailable").display = hidden
+            for selector in widgets:
+                if hidden:
+                    self.query_one(selector).display = False
+            if not manage:
+                for selector in controls:
+                    widget = self.query_one(selector)
+                    if isinstance(widget, TextArea):
+                        widget.read_only = True
+                    else:
+                        widget.disabled = True
 
     async def _reload_lists(self) -> None:
         """After a comment, call or sequence change: refresh those lists, keep unsaved main edits."""

@@ -185,6 +185,17 @@ class IncidentsScreen(Screen[None]):
             return
         self.app.push_screen(AdminPropertiesScreen(), callback=lambda _r: self.action_refresh())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim what this user may not do (the engine refuses it anyway)."""
+        if self.imtui.actor is None:
+            return True
+        can = self.imtui.services.incidents.capabilities(self.imtui.actor)
+        rules = {"new_incident": can.manage_incidents, "delete_incident": can.delete_incidents,
+                 "admin_properties": can.view_properties}
+        if action in rules:
+            return True if rules[action] else (False if action == "admin_properties" else None)
+        return True
+
     def action_focus_text_filter(self) -> None:
         self.query_one("#filter-text", Input).focus()
 
