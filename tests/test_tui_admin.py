@@ -107,3 +107,28 @@ async def test_categories_values_fields_and_options(sqlite_url: str) -> None:
         assert (await props.options(ADMIN)).retention_days == 30
     finally:
         await db.dispose()
+
+
+async def test_audit_screen(sqlite_url: str) -> None:
+    await seeded(sqlite_url, 1)
+    db = Database(sqlite_url)
+    await PropertyService(db).add_item(ADMIN, "type", "[b]Burn\x1b]52;c;x\x07")
+    await db.dispose()
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f3")
+        await settle(app, pilot)
+        log = app.screen.query_one("#audit-log", DataTable)
+        assert log.row_count >= 1 and log.get_row_at(0)[2].plain == "property_added"
+        assert log.get_row_at(0)[4].plain == "[b]Burn␛]52;c;x␇"  # literal and sanitised
+        app.screen.query_one("#audit-user", Input).value = "nobody"
+        app.screen.query_one("#audit-user", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert log.row_count == 0
+        app.screen.query_one("#audit-since", Input).value = "last week"
+        app.screen.query_one("#audit-since", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any(m.startswith("Since: type the date and time") for m in notifications(app))

@@ -33,6 +33,7 @@ class IncidentsScreen(Screen[None]):
         Binding("slash", "focus_text_filter", _("Search"), id="focus-search", key_display="/"),
         Binding("escape", "focus_table", _("List"), id="focus-list", show=False),
         Binding("f2", "admin_properties", _("Properties"), id="admin-properties"),
+        Binding("f3", "audit_log", _("Audit"), id="audit-log"),
     ]
 
     def __init__(self) -> None:
@@ -185,15 +186,20 @@ class IncidentsScreen(Screen[None]):
             return
         self.app.push_screen(AdminPropertiesScreen(), callback=lambda _r: self.action_refresh())
 
+    def action_audit_log(self) -> None:
+        from imtui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dim what this user may not do (the engine refuses it anyway)."""
         if self.imtui.actor is None:
             return True
         can = self.imtui.services.incidents.capabilities(self.imtui.actor)
         rules = {"new_incident": can.manage_incidents, "delete_incident": can.delete_incidents,
-                 "admin_properties": can.view_properties}
+                 "admin_properties": can.view_properties, "audit_log": can.view_properties}
         if action in rules:
-            return True if rules[action] else (False if action == "admin_properties" else None)
+            return True if rules[action] else (False if action in ("admin_properties", "audit_log") else None)
         return True
 
     def action_focus_text_filter(self) -> None:
