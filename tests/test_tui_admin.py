@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Checkbox, DataTable, Input, TabbedContent
+from textual.widgets import Button, Checkbox, DataTable, Input, TabbedContent
 
 from conftest import ADMIN, seeded
 from imtui.engine.properties import PropertyService
@@ -132,3 +132,56 @@ async def test_audit_screen(sqlite_url: str) -> None:
         await pilot.press("enter")
         await settle(app, pilot)
         assert any(m.startswith("Since: type the date and time") for m in notifications(app))
+
+
+async def test_roles_and_users_screen(sqlite_url: str) -> None:
+    from textual.widgets import Select
+
+    from imtui.engine.security import SecurityService
+
+    await seeded(sqlite_url, 1)
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(110, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        screen = app.screen
+        roles = screen.query_one("#roles-table", DataTable)
+        assert [roles.get_row_at(i)[0].plain for i in range(roles.row_count)] == ["Administrator", "operator", "viewer"]
+        screen.query_one("#roles-name", Input).value = "night shift"
+        await pilot.click("#roles-add")
+        await settle(app, pilot)
+        assert roles.row_count == 4
+        night = next(i for i in range(roles.row_count) if roles.get_row_at(i)[0].plain == "night shift")
+        roles.move_cursor(row=night)
+        screen.query_one("#roles-feature", Select).value = "incidents"
+        screen.query_one("#roles-level", Select).value = "manage"
+        await pilot.click("#roles-grant")
+        await settle(app, pilot)
+        roles.move_cursor(row=0)  # the Administrator role cannot be changed
+        await pilot.click("#roles-grant")
+        await settle(app, pilot)
+        assert any("cannot be changed" in m for m in notifications(app))
+        screen.query_one("#admin-security", TabbedContent).active = "admin-users"
+        await settle(app, pilot)
+        screen.query_one("#users-name", Input).value = "nina"
+        screen.query_one("#users-roles", Input).value = "night shift, viewer"
+        screen.query_one("#users-password", Input).value = "short"
+        screen.query_one("#users-add", Button).press()
+        await settle(app, pilot)
+        assert "Password: use at least 8 characters." in notifications(app)
+        screen.query_one("#users-password", Input).value = "long enough"
+        screen.query_one("#users-add", Button).press()
+        await settle(app, pilot)
+        users = screen.query_one("#users-table", DataTable)
+        assert any(users.get_row_at(i)[0].plain == "nina" for i in range(users.row_count))
+        screen.query_one("#users-disable", Button).press()
+        await settle(app, pilot)
+    db = Database(sqlite_url)
+    try:
+        views = {u.name: u for u in await SecurityService(db).users(ADMIN)}
+        assert views["nina"].roles == ["night shift", "viewer"] and views["nina"].disabled
+        role = next(r for r in await SecurityService(db).roles(ADMIN) if r.name == "night shift")
+        assert role.grants["incidents"] == "manage"
+    finally:
+        await db.dispose()

@@ -34,6 +34,7 @@ class IncidentsScreen(Screen[None]):
         Binding("escape", "focus_table", _("List"), id="focus-list", show=False),
         Binding("f2", "admin_properties", _("Properties"), id="admin-properties"),
         Binding("f3", "audit_log", _("Audit"), id="audit-log"),
+        Binding("f4", "admin_security", _("Users"), id="admin-security"),
     ]
 
     def __init__(self) -> None:
@@ -186,6 +187,11 @@ class IncidentsScreen(Screen[None]):
             return
         self.app.push_screen(AdminPropertiesScreen(), callback=lambda _r: self.action_refresh())
 
+    def action_admin_security(self) -> None:
+        from imtui.screens.admin_security import AdminSecurityScreen
+
+        self.app.push_screen(AdminSecurityScreen())
+
     def action_audit_log(self) -> None:
         from imtui.screens.audit import AuditScreen
 
@@ -197,9 +203,11 @@ class IncidentsScreen(Screen[None]):
             return True
         can = self.imtui.services.incidents.capabilities(self.imtui.actor)
         rules = {"new_incident": can.manage_incidents, "delete_incident": can.delete_incidents,
-                 "admin_properties": can.view_properties, "audit_log": can.view_properties}
+                 "admin_properties": can.view_properties, "audit_log": can.view_properties,
+                 "admin_security": can.view_security}
         if action in rules:
-            return True if rules[action] else (False if action in ("admin_properties", "audit_log") else None)
+            hide = ("admin_properties", "audit_log", "admin_security")
+            return True if rules[action] else (False if action in hide else None)
         return True
 
     def action_focus_text_filter(self) -> None:

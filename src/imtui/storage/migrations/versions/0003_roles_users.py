@@ -41,12 +41,6 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("role_id", sa.Integer, sa.ForeignKey("role.id", ondelete="CASCADE"), primary_key=True),
     )
-    with op.batch_alter_table("app_user") as batch:
-        batch.add_column(sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True))
-        batch.add_column(sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"))
-        batch.add_column(sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-
     bind = op.get_bind()
     role = sa.table("role", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("builtin", sa.Boolean))
     grant = sa.table("role_grant", sa.column("role_id", sa.Integer), sa.column("feature", sa.String),
@@ -58,12 +52,19 @@ def upgrade() -> None:
         ids[name] = bind.execute(sa.insert(role).values(name=name, builtin=builtin).returning(role.c.id)).scalar_one()
         for feature, level in DEFAULT_GRANTS.get(name, {}).items():
             bind.execute(sa.insert(grant).values(role_id=ids[name], feature=feature, level=level))
-    for user_id, role_name in bind.execute(sa.select(user.c.id, user.c.role)).all():
+    # Read the old single roles now and link them after app_user is rebuilt: on SQLite the batch
+    # rebuild drops the old table, and with foreign keys on that would cascade into user_role.
+    memberships = bind.execute(sa.select(user.c.id, user.c.role)).all()
+    with op.batch_alter_table("app_user") as batch:
+        batch.add_column(sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True))
+        batch.add_column(sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch.drop_column("role")
+    for user_id, role_name in memberships:
         if role_name not in ids:
             ids[role_name] = bind.execute(sa.insert(role).values(name=role_name, builtin=False).returning(role.c.id)).scalar_one()
         bind.execute(sa.insert(link).values(user_id=user_id, role_id=ids[role_name]))
-    with op.batch_alter_table("app_user") as batch:
-        batch.drop_column("role")
 
 
 def downgrade() -> None:
