@@ -114,6 +114,8 @@ def test_roles_and_users(url: str) -> None:
     users = {u["name"]: u for u in ok(admin(url, "users", "list"))["items"]}
     assert users["nina"]["roles"] == ["night shift", "viewer"] and users["nina"]["has_password"]
     assert refused(admin(url, "types", "list", user="nina")) == "Permission denied."
+    ok(admin(url, "users", "roles", "nina", "--role", "viewer"))
+    assert {u["name"]: u for u in ok(admin(url, "users", "list"))["items"]}["nina"]["roles"] == ["viewer"]
     ok(admin(url, "users", "disable", "nina"))
     assert {u["name"]: u for u in ok(admin(url, "users", "list"))["items"]}["nina"]["disabled"]
     ok(admin(url, "users", "disable", "nina", "--enable"))

@@ -49,10 +49,13 @@ async def test_purge_deletes_expired_projects_with_everything_in_them(db: Databa
     assert log[0].user == "admin"
 
 
-async def test_scheduled_purge_writes_audit_only_when_it_deleted(db: Database) -> None:
+async def test_every_scheduled_purge_run_is_audited(db: Database) -> None:
     retention = RetentionService(db)
-    before = len(await AuditService(db).entries(ADMIN))
     assert (await retention.purge()).count == 0
+    entry = (await AuditService(db).entries(ADMIN))[0]
+    assert (entry.user, entry.action, entry.target) == ("system", "retention_purge", "0 incident projects")
+    before = len(await AuditService(db).entries(ADMIN))
+    await retention.purge(ADMIN, dry_run=True)  # a dry run changes nothing, not even the log
     assert len(await AuditService(db).entries(ADMIN)) == before
     later = datetime.now(UTC) + timedelta(days=400)
     svc = IncidentService(db)

@@ -3,7 +3,7 @@
 The administrator sets the time (1 to 365,000 days, default 7: manual 003, GDPR).  The purge runs
 when the app starts and hourly, and by hand with ``imtui purge [--dry-run]``.  It deletes in
 batches so that operators' writes never wait long for the lock, and writes one audit entry per
-run that deleted something (and per manual run, even when nothing was due).
+run with the count (a dry run writes nothing).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class RetentionService(Service):
     async def purge(self, actor: Actor | None = None, *, dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
         """Delete (or with ``dry_run`` only count) the projects past the retention time.
 
-        ``actor`` None is the scheduled run (no permission check, audited only when it deleted
-        something); a person running it by hand needs to manage incident properties.
+        ``actor`` None is the scheduled run (no permission check, audited as "system"); a person
+        running it by hand needs to manage incident properties.
         """
         if actor is not None:
             require(actor, Feature.PROPERTIES, Level.MANAGE)
@@ -70,7 +70,7 @@ class RetentionService(Service):
                         await self._changed(s, "purge")
                         break
                     await self._changed(s, "purge")
-            if deleted == 0 and actor is not None:
+            if deleted == 0:  # one audit entry per run, also when nothing was due
                 async with self.db.write() as s:
                     await self._log_run(s, actor, 0, days, cutoff)
             if deleted:

@@ -26,6 +26,9 @@ class AuditScreen(Screen[None]):
         Binding("f5", "reload", _("Refresh"), id="audit-refresh"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__(id="audit")
+
     def compose(self) -> ComposeResult:
         yield Static(_("System audit log"), id="audit-title")
         with Horizontal(id="audit-filters"):

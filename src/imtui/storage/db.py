@@ -98,8 +98,6 @@ class Database:
         self._write_sessions = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
         self._listener_conn = None
-        self._query_conn: AsyncConnection | None = None
-        self._query_lock = asyncio.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,21 +120,8 @@ class Database:
         On SQLite it runs without BEGIN/ROLLBACK (one statement is consistent on its own), which
         halves the cost of a page read; use :meth:`read` when several statements must agree.
         """
-        if not self.is_sqlite:
-            async with self.query_engine.connect() as conn:
-                yield conn
-            return
-        # SQLite: keep one connection open, guarded by a lock; a pool checkout through aiosqlite
-        # costs as much as the query itself.
-        async with self._query_lock:
-            if self._query_conn is None or self._query_conn.closed:
-                self._query_conn = await self.query_engine.connect()
-            try:
-                yield self._query_conn
-            except BaseException:
-                await self._query_conn.close()  # never reuse a connection in an unknown state
-                self._query_conn = None
-                raise
+        async with self.query_engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -175,9 +160,6 @@ class Database:
             except Exception:  # noqa: BLE001 - closing on the way out
                 log.debug("listener close failed", exc_info=True)
             self._listener_conn = None
-        if self._query_conn is not None:
-            await self._query_conn.close()
-            self._query_conn = None
         for engine in {self.write_engine, self.read_engine, self.query_engine}:
             await engine.dispose()
 
