@@ -116,6 +116,18 @@ def _check_description(label: str, description: str) -> str:
     return description
 
 
+def _switchable(label: str, row, enabled: bool | None, name: str | None, description: str | None) -> dict:  # noqa: ANN001
+    """New values for a category or data field: unchanged where None; an enabled one needs a name."""
+    values = {
+        "enabled": row.enabled if enabled is None else enabled,
+        "name": row.name if name is None else name.strip(),
+        "description": row.description if description is None else _check_description(label, description),
+    }
+    if values["enabled"]:
+        values["name"] = _check_name(label, values["name"])
+    return values
+
+
 _TABLES = {"type": IncidentType.__table__, "status": IncidentStatus.__table__, "value": CategoryValue.__table__}
 
 
@@ -235,13 +247,7 @@ class PropertyService(Service):
             row = (await s.execute(sa.select(c).where(c.c.slot == slot))).first()
             if row is None:
                 raise StaleError()
-            values = {
-                "enabled": row.enabled if enabled is None else enabled,
-                "name": row.name if name is None else name.strip(),
-                "description": row.description if description is None else _check_description(label, description),
-            }
-            if values["enabled"]:
-                values["name"] = _check_name(label, values["name"])
+            values = _switchable(label, row, enabled, name, description)
             await s.execute(sa.update(c).where(c.c.slot == slot).values(**values))
             state = _("enabled") if values["enabled"] else _("disabled")
             audit.record(s, actor, audit.PROPERTY_EDITED, f"category {slot}", f"{values['name']} ({state})")
@@ -268,13 +274,7 @@ class PropertyService(Service):
             row = (await s.execute(sa.select(d).where(d.c.id == field_id))).first()
             if row is None:
                 raise StaleError()
-            values = {
-                "enabled": row.enabled if enabled is None else enabled,
-                "name": row.name if name is None else name.strip(),
-                "description": row.description if description is None else _check_description(label, description),
-            }
-            if values["enabled"]:
-                values["name"] = _check_name(label, values["name"])
+            values = _switchable(label, row, enabled, name, description)
             await s.execute(sa.update(d).where(d.c.id == field_id).values(**values))
             state = _("enabled") if values["enabled"] else _("disabled")
             audit.record(s, actor, audit.PROPERTY_EDITED, f"data field {row.kind} {row.slot}",

@@ -120,6 +120,17 @@ class ItemsEditor(Vertical):
         self.reload()
 
 
+def _switchable_form(prefix: str) -> ComposeResult:
+    """The table and form for things that are switched on and named: categories, data fields."""
+    yield DataTable(id=f"{prefix}-table", cursor_type="row")
+    with Horizontal(classes="field-row"):
+        yield Checkbox(_("Enabled"), id=f"{prefix}-enabled", compact=True)
+        yield quiet_input(id=f"{prefix}-name", placeholder=_("Name"))
+        yield quiet_input(id=f"{prefix}-description", placeholder=_("Description (tooltip)"))
+    with Horizontal(classes="buttons"):
+        yield Button(_("Save selected"), id=f"{prefix}-save", compact=True, variant="primary")
+
+
 class AdminPropertiesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back"), id="admin-back"),
@@ -137,24 +148,12 @@ class AdminPropertiesScreen(Screen[None]):
             with TabPane(_("Statuses"), id="statuses"):
                 yield ItemsEditor("status", "statuses")
             with TabPane(_("Categories"), id="categories"):
-                yield DataTable(id="categories-table", cursor_type="row")
-                with Horizontal(classes="field-row"):
-                    yield Checkbox(_("Enabled"), id="categories-enabled", compact=True)
-                    yield quiet_input(id="categories-name", placeholder=_("Name"))
-                    yield quiet_input(id="categories-description", placeholder=_("Description (tooltip)"))
-                with Horizontal(classes="buttons"):
-                    yield Button(_("Save selected"), id="categories-save", compact=True, variant="primary")
+                yield from _switchable_form("categories")
             for n in range(1, CATEGORY_SLOTS + 1):
                 with TabPane(_("Category {n}").format(n=n), id=f"category-{n}"):
                     yield ItemsEditor("value", f"category-{n}", slot=n)
             with TabPane(_("Data fields"), id="data-fields"):
-                yield DataTable(id="data-fields-table", cursor_type="row")
-                with Horizontal(classes="field-row"):
-                    yield Checkbox(_("Enabled"), id="data-fields-enabled", compact=True)
-                    yield quiet_input(id="data-fields-name", placeholder=_("Name"))
-                    yield quiet_input(id="data-fields-description", placeholder=_("Description (tooltip)"))
-                with Horizontal(classes="buttons"):
-                    yield Button(_("Save selected"), id="data-fields-save", compact=True, variant="primary")
+                yield from _switchable_form("data-fields")
             with TabPane(_("Options"), id="options"):
                 with Horizontal(classes="field-row"):
                     yield Static(_("Report title"), classes="field-label wide")
