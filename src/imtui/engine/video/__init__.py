@@ -1,0 +1,1 @@
+"""Video: camera sources (OpenCV and synthetic), recording, media store.  No Textual here."""
