@@ -347,3 +347,45 @@ def users_disable(ctx: typer.Context, name: str,
     _run(ctx, lambda s, a: s.security.set_disabled(a, name, not enable))
     _done(ctx, (_("Enabled {name}.") if enable else _("Disabled {name}.")).format(name=name),
           {"name": name, "disabled": not enable})
+
+
+cameras_app = typer.Typer(help=_("Cameras: source, recording retention, motion sensitivity."), no_args_is_help=True)
+admin_app.add_typer(cameras_app, name="cameras")
+
+
+@cameras_app.command("list")
+def cameras_list(ctx: typer.Context) -> None:
+    cams = _run(ctx, lambda s, a: s.cameras.list(a))
+    _print(ctx, [dataclasses.asdict(c) for c in cams],
+           ["id", "name", "enabled", "retention_days", "motion_sensitivity", "sequences", "source"])
+
+
+@cameras_app.command("add")
+def cameras_add(
+    ctx: typer.Context, name: str, source: Annotated[str, typer.Option("--source")],
+    retention_days: Annotated[str, typer.Option("--retention-days")] = "30",
+    sensitivity: Annotated[str, typer.Option("--sensitivity", help=_("1 to 100."))] = "50",
+    disabled: Annotated[bool, typer.Option("--disabled")] = False,
+) -> None:
+    camera_id = _run(ctx, lambda s, a: s.cameras.add(a, name, source, enabled=not disabled,
+                                                      retention_days=retention_days, motion_sensitivity=sensitivity))
+    _done(ctx, _("Added camera {id}.").format(id=camera_id), {"id": camera_id})
+
+
+@cameras_app.command("edit")
+def cameras_edit(
+    ctx: typer.Context, camera_id: int, name: Annotated[str | None, typer.Option("--name")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    retention_days: Annotated[str | None, typer.Option("--retention-days")] = None,
+    sensitivity: Annotated[str | None, typer.Option("--sensitivity")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
+) -> None:
+    _run(ctx, lambda s, a: s.cameras.edit(a, camera_id, name=name, source=source, enabled=enabled,
+                                          retention_days=retention_days, motion_sensitivity=sensitivity))
+    _done(ctx, _("Saved camera {id}.").format(id=camera_id), {"id": camera_id})
+
+
+@cameras_app.command("delete")
+def cameras_delete(ctx: typer.Context, camera_id: int) -> None:
+    _run(ctx, lambda s, a: s.cameras.delete(a, camera_id))
+    _done(ctx, _("Deleted camera {id}.").format(id=camera_id), {"id": camera_id})

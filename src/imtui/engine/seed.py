@@ -121,7 +121,7 @@ async def seed_defaults(db: Database, cameras: int = 8) -> None:
                 s.add(Setting(key=key, value=value))
         existing = (await s.execute(sa.select(sa.func.count()).select_from(Camera.__table__))).scalar_one()
         for i in range(existing + 1, cameras + 1):
-            s.add(Camera(name=f"Camera {i:02d}", source=f"synthetic:{i}"))
+            s.add(Camera(name=f"Camera {i:02d}", source=f"synthetic:?seed={i}"))
 
 
 async def _ids(db: Database, model: type) -> list[int]:

@@ -12,6 +12,7 @@ from imtui.engine.audit import AuditService
 from imtui.engine.properties import PropertyService
 from imtui.engine.retention import RetentionService
 from imtui.engine.security import SecurityService
+from imtui.engine.video.cameras import CameraService
 from imtui.engine.users import resolve_actor
 from imtui.storage.db import Database
 
@@ -26,6 +27,7 @@ class Services:
     retention: RetentionService = field(init=False)
     audit: AuditService = field(init=False)
     security: SecurityService = field(init=False)
+    cameras: CameraService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -35,6 +37,7 @@ class Services:
         self.retention = RetentionService(self.db)
         self.audit = AuditService(self.db)
         self.security = SecurityService(self.db)
+        self.cameras = CameraService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -101,6 +101,9 @@ class Camera(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     source: str = Field(default="", max_length=1000)
+    enabled: bool = True
+    retention_days: int = 30  # recordings older than this are deleted unless a sequence holds them
+    motion_sensitivity: int = 50  # 1 (only big changes) .. 100 (the slightest change)
 
 
 class Setting(SQLModel, table=True):
