@@ -59,7 +59,7 @@ def test_environment_overrides_db_option(tmp_path) -> None:  # noqa: ANN001
     r = run("--db", f"sqlite:///{tmp_path / 'flag.db'}", "db", "upgrade", env={"IMTUI_DATABASE_URL": f"sqlite:///{env_db}"})
     assert r.returncode == 0, r.stderr
     assert env_db.exists() and not (tmp_path / "flag.db").exists()
-    assert "revision 0004" in r.stdout
+    assert "revision 0005" in r.stdout
 
 
 def test_refusals_exit_2_with_one_line(tmp_path) -> None:  # noqa: ANN001

@@ -230,3 +230,16 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(default="", max_length=200)
     details: str = Field(default="")
+
+
+class DraftSequence(SQLModel, table=True):
+    """An operator's draft sequence list entry (manual 000): kept until added to a project."""
+
+    __tablename__ = "draft_sequence"
+    __table_args__ = (sa.Index("ix_draft_sequence_user", "user", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user: str = Field(max_length=64)
+    camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"), nullable=False))
+    start_time: datetime
+    end_time: datetime
+    added_at: datetime = Field(default_factory=utcnow)
