@@ -25,6 +25,7 @@ from imtui.engine import datafields
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
+from imtui.engine.properties import DATA_KINDS
 from imtui.engine.permissions import Actor, Capabilities, Feature, Level, allowed, capabilities, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
@@ -274,8 +275,7 @@ class IncidentService(Service):
                 FieldDefinition(r.id, r.kind, r.name, r.description)
                 for r in await s.execute(sa.select(d).where(d.c.enabled))
             ]
-        kinds = ("integer", "decimal", "text", "checkbox", "datetime")
-        fields.sort(key=lambda f: (kinds.index(f.kind) if f.kind in kinds else 9, f.id))
+        fields.sort(key=lambda f: (DATA_KINDS.index(f.kind) if f.kind in DATA_KINDS else 9, f.id))
         return Definitions(cats, fields)
 
     # -- the list ---------------------------------------------------------------------------------

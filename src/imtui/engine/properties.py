@@ -26,7 +26,6 @@ from imtui.storage.models import (
     DataField,
     Incident,
     IncidentCategory,
-    IncidentData,
     IncidentStatus,
     IncidentType,
     Setting,
@@ -226,13 +225,15 @@ class PropertyService(Service):
 
     async def categories(self, actor: Actor) -> list[CategoryView]:
         require(actor, Feature.PROPERTIES, Level.VIEW)
+        c, v = Category.__table__, CategoryValue.__table__
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            c = Category.__table__
             rows = (await s.execute(sa.select(c).order_by(c.c.slot))).all()
-        out = []
-        for r in rows:
-            out.append(CategoryView(r.slot, r.name, r.description, r.enabled, await self.list_items(actor, "value", r.slot)))
-        return out
+            values = (await s.execute(sa.select(v).order_by(v.c.position, v.c.id))).all()
+            used = await self._usage(s, "value")
+        by_slot: dict[int, list[PropertyView]] = {}
+        for x in values:
+            by_slot.setdefault(x.category_slot, []).append(PropertyView(x.id, x.name, x.description, used.get(x.id, 0)))
+        return [CategoryView(r.slot, r.name, r.description, r.enabled, by_slot.get(r.slot, [])) for r in rows]
 
     async def set_category(
         self, actor: Actor, slot: int, *, enabled: bool | None = None, name: str | None = None,
@@ -280,12 +281,6 @@ class PropertyService(Service):
             audit.record(s, actor, audit.PROPERTY_EDITED, f"data field {row.kind} {row.slot}",
                          f"{values['name']} ({state})")
             await self._changed(s, f"field {field_id}")
-
-    async def data_field_usage(self, actor: Actor, field_id: int) -> int:
-        require(actor, Feature.PROPERTIES, Level.VIEW)
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            t = IncidentData.__table__
-            return int((await s.execute(sa.select(sa.func.count()).where(t.c.field_id == field_id))).scalar_one())
 
     # -- options ----------------------------------------------------------------------------------
     async def options(self, actor: Actor) -> Options:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, PermissionDenied, ServiceError, StaleError
-from imtui.engine.permissions import ADMINISTRATOR, Actor, Feature, Level, merge, require
+from imtui.engine.permissions import Actor, Feature, Level, merge, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
 from imtui.storage.models import Role, RoleGrant, User, UserRole
@@ -288,5 +288,3 @@ def _verify(hashed: str, password: str) -> bool:
             argon2.exceptions.VerificationError):
         return False
 
-
-ADMIN_ROLE = ADMINISTRATOR
