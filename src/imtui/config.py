@@ -31,6 +31,9 @@ def data_dir() -> Path:
     return Path(env) if env else platformdirs.user_data_path(APP_NAME)
 
 
+IMAGE_MODES = ("auto", "tgp", "sixel", "halfcell", "unicode", "off")
+
+
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{data_dir() / 'imtui.db'}"
 
@@ -61,6 +64,13 @@ class Settings:
     trust_os_user: bool = False
     mouse: bool = False
     poll_seconds: float = 2.0
+    image_mode: str = "auto"  # how frames are drawn: auto|tgp|sixel|halfcell|unicode|off
+    video_fps: float = 2.0  # playback frame-rate cap (bytes over SSH grow with it)
+    media_dir: Path = field(default_factory=lambda: data_dir() / "media")
+    stall_seconds: float = 20.0  # no frame for this long: the camera connection is lost
+    pre_seconds: float = 2.0  # recorded before motion starts
+    post_seconds: float = 3.0  # recorded after motion stops
+    segment_seconds: float = 60.0  # a recorded period is cut into files of at most this length
 
 
 class ConfigError(ValueError):
@@ -79,6 +89,8 @@ def load_settings(path: Path | None = None) -> Settings:
     site = raw.get("site", {})
     auth = raw.get("auth", {})
     ui = raw.get("ui", {})
+    media = raw.get("media", {})
+    worker = raw.get("worker", {})
     kwargs: dict = {}
     url = os.environ.get("IMTUI_DATABASE_URL") or db.get("url")
     if url:
@@ -97,4 +109,29 @@ def load_settings(path: Path | None = None) -> Settings:
         kwargs["mouse"] = bool(ui["mouse"])
     if "poll_seconds" in ui:
         kwargs["poll_seconds"] = float(ui["poll_seconds"])
+    if "image_mode" in ui:
+        kwargs["image_mode"] = check_image_mode(str(ui["image_mode"]), f"{path}: ui.image_mode")
+    if "video_fps" in ui:
+        kwargs["video_fps"] = _positive(ui["video_fps"], f"{path}: ui.video_fps", 30)
+    if "dir" in media:
+        kwargs["media_dir"] = Path(str(media["dir"])).expanduser()
+    for key in ("stall_seconds", "pre_seconds", "post_seconds", "segment_seconds"):
+        if key in worker:
+            kwargs[key] = _positive(worker[key], f"{path}: worker.{key}", 86_400)
     return Settings(**kwargs)
+
+
+def check_image_mode(mode: str, where: str = "image mode") -> str:
+    if mode not in IMAGE_MODES:
+        raise ConfigError(f"{where} {mode!r} is not known; use one of {', '.join(IMAGE_MODES)}.")
+    return mode
+
+
+def _positive(raw: object, where: str, most: float) -> float:
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 < value <= most:
+        raise ConfigError(f"{where} {raw!r}: give a number of seconds above 0 and at most {most:g}.")
+    return value

@@ -243,3 +243,52 @@ class DraftSequence(SQLModel, table=True):
     start_time: datetime
     end_time: datetime
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class Recording(SQLModel, table=True):
+    """One segment file of the media store.  Segments of one uninterrupted recorded period share
+    ``period_start``; a segment being written has ``closed`` false and grows (end, frames, bytes)."""
+
+    __tablename__ = "recording"
+    __table_args__ = (sa.Index("ix_recording_camera", "camera_id", "start_time"), sa.Index("ix_recording_end", "end_time"))
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"), nullable=False))
+    period_start: datetime
+    start_time: datetime
+    end_time: datetime
+    path: str = Field(max_length=500)  # relative to the media store
+    frame_count: int = 0
+    bytes: int = 0
+    width: int = 0
+    height: int = 0
+    closed: bool = False
+
+
+class Event(SQLModel, table=True):
+    """Something the worker noticed (camera lost/running, storage errors); alarms build on these."""
+
+    __tablename__ = "event"
+    __table_args__ = (sa.Index("ix_event_at", "at"), sa.Index("ix_event_kind", "kind", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(max_length=40)
+    camera_id: int | None = None  # no foreign key: events outlive the cameras they name
+    source: str = Field(default="", max_length=200)  # which worker host
+    message: str = ""
+
+
+class LiveView(SQLModel, table=True):
+    """A named group of cameras shown together in live mode."""
+
+    __tablename__ = "live_view"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+
+
+class LiveViewCamera(SQLModel, table=True):
+    __tablename__ = "live_view_camera"
+    view_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("live_view.id", ondelete="CASCADE"),
+                                             primary_key=True))
+    camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    position: int = 0

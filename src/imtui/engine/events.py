@@ -1,0 +1,56 @@
+"""Events: what the worker noticed about cameras and storage, kept for operators and for alarms.
+
+The kinds are stable strings (later alarm rules match on them); the message is for people and
+names the camera and the fix where there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from imtui.engine.base import Service
+from imtui.engine.permissions import Actor, Feature, Level, require
+from imtui.engine.times import utcnow
+from imtui.i18n import _
+from imtui.storage.models import Event
+
+CAMERA_LOST = "camera_lost"  # "camera connection lost"
+CAMERA_RUNNING = "camera_running"  # "camera running"
+STORAGE_ERROR = "storage_error"
+STORAGE_OK = "storage_ok"
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    at: datetime
+    kind: str
+    camera_id: int | None
+    source: str
+    message: str
+
+
+def record(session: AsyncSession, kind: str, message: str, camera_id: int | None = None, source: str = "",
+           at: datetime | None = None) -> None:
+    session.add(Event(at=at or utcnow(), kind=kind, camera_id=camera_id, source=source[:200], message=message))
+
+
+class EventService(Service):
+    async def list(self, actor: Actor, *, kind: str | None = None, camera_id: int | None = None,
+                   since: datetime | None = None, limit: int = 100) -> list[EventView]:
+        """Newest first."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        e = Event.__table__
+        stmt = sa.select(e).order_by(e.c.at.desc(), e.c.id.desc()).limit(limit)
+        if kind:
+            stmt = stmt.where(e.c.kind == kind)
+        if camera_id is not None:
+            stmt = stmt.where(e.c.camera_id == camera_id)
+        if since is not None:
+            stmt = stmt.where(e.c.at >= since)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            return [EventView(r.id, r.at, r.kind, r.camera_id, r.source, r.message) for r in await s.execute(stmt)]

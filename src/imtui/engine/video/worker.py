@@ -1,0 +1,275 @@
+"""``imtui worker``: records every enabled camera, watches each stream, keeps the media index.
+
+One asyncio loop owns the database; each camera has a capture thread (frames, motion, segment
+files) and a runner task on the loop that watches the thread's heartbeat.  The loop never waits
+on a camera: frames are handled in the threads, and what they produce (segment opened, grown,
+closed; storage trouble) is queued and written to the index in small transactions.
+
+Events: "camera connection lost" when a stream fails to open, ends, errors or sends no frame for
+``stall_seconds``; "camera running" when frames flow (again).  Reconnects back off 1, 2, 4 … 60 s
+with jitter and never give up.  Storage trouble is reported once per outage, not per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import socket
+import time
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from imtui.config import Settings
+from imtui.engine import events
+from imtui.engine.video.capture import Capture, backoff
+from imtui.engine.video.media import MediaStore, SegmentInfo, read_times
+from imtui.engine.video.recorder import Recorder, StorageTrouble
+from imtui.engine.video.recordings import RecordingService
+from imtui.i18n import _
+from imtui.storage.db import Database
+from imtui.storage.models import Camera, Recording
+
+log = logging.getLogger(__name__)
+RELOAD_SECONDS = 5.0
+PURGE_EVERY_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    id: int
+    name: str
+    source: str
+    sensitivity: int
+
+
+@dataclass
+class CameraStatus:
+    state: str = "starting"  # starting | running | lost
+    frames: int = 0
+    reason: str = ""
+    attempts: int = 0
+
+
+class CameraRunner:
+    """Keeps one camera recording: start a capture, watch its heartbeat, restart it when it fails."""
+
+    def __init__(self, worker: Worker, cam: CameraConfig) -> None:
+        self.worker, self.cam = worker, cam
+        self.status = CameraStatus()
+        self.capture: Capture | None = None
+        self.recorder: Recorder | None = None
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.run(), name=f"camera-{self.cam.id}")
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+            try:
+                await self.task
+            except asyncio.CancelledError:
+                pass
+        self._end_capture()
+
+    def _end_capture(self) -> None:
+        if self.capture is not None:
+            self.capture.stop.set()  # a thread stuck in read() exits when read() returns
+            self.capture = None
+        if self.recorder is not None:
+            self.recorder.close()  # keeps what was recorded, closes the file cleanly
+            self.recorder = None
+
+    def _sink_for(self, capture: Capture):  # noqa: ANN202
+        settings, worker, cam = self.worker.settings, self.worker, self.cam
+
+        def sink(frame, t) -> None:  # noqa: ANN001 - runs in the capture thread
+            if capture.stop.is_set():
+                return
+            if self.recorder is None:
+                self.recorder = Recorder(worker.store, cam.id, sensitivity=cam.sensitivity, fps=capture.fps,
+                                         pre=settings.pre_seconds, post=settings.post_seconds,
+                                         segment_seconds=settings.segment_seconds,
+                                         outbox=lambda item: worker.outbox.put((cam.id, item)))
+            self.recorder.feed(frame, t)
+
+        return sink
+
+    async def run(self) -> None:
+        stall = self.worker.settings.stall_seconds
+        while True:
+            capture = Capture(self.cam.source, lambda f, t: None, name=f"capture-{self.cam.id}")
+            capture.sink = self._sink_for(capture)
+            self.capture = capture
+            began = time.monotonic()
+            capture.start()
+            reason = ""
+            while not reason:
+                await asyncio.sleep(0.2)
+                beat = capture.heartbeat
+                if capture.failed:
+                    reason = capture.failed
+                elif beat is None and time.monotonic() - began > stall:
+                    reason = _("no picture within {n:g} s").format(n=stall)
+                elif beat is not None and time.monotonic() - beat > stall:
+                    reason = _("no frame for {n:g} s").format(n=stall)
+                elif beat is not None and self.status.state != "running":
+                    self.status = CameraStatus("running", capture.frames)
+                    await self.worker.event(events.CAMERA_RUNNING, self.cam.id,
+                                            _("Camera \u201c{name}\u201d: camera running.").format(name=self.cam.name))
+                self.status.frames = capture.frames
+            self._end_capture()
+            self.status.attempts += 1
+            wait = backoff(self.status.attempts, cap=self.worker.max_backoff)
+            if self.status.state != "lost":
+                self.status.state, self.status.reason = "lost", reason
+                await self.worker.event(events.CAMERA_LOST, self.cam.id, _(
+                    "Camera \u201c{name}\u201d: camera connection lost ({reason}); retrying with backoff."
+                ).format(name=self.cam.name, reason=reason))
+            log.info("camera %s: %s; reconnect in %.1f s", self.cam.id, reason, wait)
+            await asyncio.sleep(wait)
+
+
+@dataclass
+class Worker:
+    db: Database
+    settings: Settings
+    host: str = field(default_factory=socket.gethostname)
+    max_backoff: float = 60.0
+    store: MediaStore = field(init=False)
+    recordings: RecordingService = field(init=False)
+    runners: dict[int, CameraRunner] = field(default_factory=dict)
+    outbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    _ids: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.store = MediaStore(self.settings.media_dir)
+        self.recordings = RecordingService(self.db, self.store)
+
+    async def event(self, kind: str, camera_id: int | None, message: str) -> None:
+        log.warning("%s", message) if kind in (events.CAMERA_LOST, events.STORAGE_ERROR) else log.info("%s", message)
+        try:
+            async with self.db.write() as s:
+                events.record(s, kind, message, camera_id, self.host)
+        except Exception as exc:  # noqa: BLE001 - the database may be the thing that is down
+            log.error("could not store event %s: %s", kind, exc)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Record until ``stop`` is set (or for ever)."""
+        stop = stop or asyncio.Event()
+        await self.close_orphans()
+        try:
+            self.store.check_space()
+        except OSError as exc:
+            await self.event(events.STORAGE_ERROR, None, str(exc))
+        last_purge = 0.0
+        try:
+            while not stop.is_set():
+                await self.sync_cameras()
+                await self.flush()
+                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
+                    last_purge = time.monotonic()
+                    try:
+                        await self.recordings.purge()
+                    except Exception as exc:  # noqa: BLE001
+                        log.warning("recording purge failed: %s", exc)
+                for _i in range(int(RELOAD_SECONDS / 0.5)):
+                    if stop.is_set():
+                        break
+                    await asyncio.sleep(0.5)
+                    await self.flush()
+        finally:
+            for runner in list(self.runners.values()):
+                await runner.stop()
+            self.runners.clear()
+            await self.flush()
+
+    async def sync_cameras(self) -> None:
+        """Start runners for new enabled cameras, stop removed/disabled ones, restart changed ones."""
+        c = Camera.__table__
+        try:
+            async with self.db.read() as s:
+                rows = (await s.execute(sa.select(c.c.id, c.c.name, c.c.source, c.c.motion_sensitivity)
+                                        .where(c.c.enabled == sa.true()))).all()
+        except Exception as exc:  # noqa: BLE001 - keep recording with what we know
+            log.warning("cannot read cameras: %s", exc)
+            return
+        wanted = {r.id: CameraConfig(r.id, r.name, r.source, r.motion_sensitivity) for r in rows}
+        for camera_id, runner in list(self.runners.items()):
+            if wanted.get(camera_id) != runner.cam:
+                await runner.stop()
+                del self.runners[camera_id]
+        for camera_id, cam in wanted.items():
+            if camera_id not in self.runners:
+                runner = self.runners[camera_id] = CameraRunner(self, cam)
+                runner.start()
+
+    async def flush(self) -> None:
+        """Write what the capture threads produced to the index (and storage events)."""
+        items: list[tuple[int, SegmentInfo | StorageTrouble]] = []
+        while True:
+            try:
+                items.append(self.outbox.get_nowait())
+            except queue.Empty:
+                break
+        if not items:
+            return
+        latest: dict[str, SegmentInfo] = {}
+        for camera_id, item in items:
+            if isinstance(item, StorageTrouble):
+                if item.message:
+                    await self.event(events.STORAGE_ERROR, camera_id, item.message)
+                else:
+                    await self.event(events.STORAGE_OK, camera_id, _("Media store writable again."))
+            else:
+                latest[item.path] = item  # only the newest state of each segment matters
+        if not latest:
+            return
+        r = Recording.__table__
+        try:
+            async with self.db.write() as s:
+                for info in latest.values():
+                    values = dict(camera_id=info.camera_id, period_start=info.period_start, start_time=info.start_time,
+                                  end_time=info.end_time, path=info.path, frame_count=info.frame_count,
+                                  bytes=info.bytes, width=info.width, height=info.height, closed=info.closed)
+                    rid = self._ids.get(info.path)
+                    if rid is None:
+                        rid = (await s.execute(sa.insert(r).values(**values).returning(r.c.id))).scalar_one()
+                        self._ids[info.path] = rid
+                    else:
+                        await s.execute(sa.update(r).where(r.c.id == rid).values(**values))
+                    if info.closed:
+                        self._ids.pop(info.path, None)
+        except Exception as exc:  # noqa: BLE001 - retry on the next flush
+            log.warning("cannot write the recording index: %s", exc)
+            for info in latest.values():
+                self.outbox.put((info.camera_id, info))
+            self._ids = {p: i for p, i in self._ids.items() if p not in latest or not latest[p].closed}
+
+    async def close_orphans(self) -> None:
+        """Segments left open by a crash: close them with what their sidecar says was written."""
+        r = Recording.__table__
+        async with self.db.write() as s:
+            rows = (await s.execute(sa.select(r.c.id, r.c.path, r.c.start_time).where(r.c.closed == sa.false()))).all()
+            for row in rows:
+                times = read_times(self.store.absolute(row.path))
+                end = times.time(len(times.us) - 1) if len(times.us) else row.start_time
+                await s.execute(sa.update(r).where(r.c.id == row.id).values(
+                    closed=True, frame_count=len(times.us), end_time=end))
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, seconds: float | None = None) -> None:
+    """The ``imtui worker`` entry point (also run inside ``imtui demo``)."""
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        worker = Worker(db, settings)
+        stop = stop or asyncio.Event()
+        if seconds is not None:
+            asyncio.get_running_loop().call_later(seconds, stop.set)
+        await worker.run(stop)
+    finally:
+        await db.dispose()
+
