@@ -13,36 +13,18 @@ import numpy as np
 import sqlalchemy as sa
 
 from conftest import ADMIN
-from imtui.config import Settings
 from imtui.engine import events
 from imtui.engine.events import EventService
 from imtui.engine.incidents import IncidentService, SequenceInput
 from imtui.engine.video.media import MediaStore
-from imtui.engine.video.recorder import Recorder
 from imtui.engine.video.recordings import RecordingService
 from imtui.engine.video.synthetic import SyntheticCamera
 from imtui.engine.video.worker import Worker
 from imtui.storage.models import Camera, Recording
 from mjpeg_server import MjpegCamera
+from recording import record, settings_for
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-def settings_for(db, media: Path, **kw) -> Settings:  # noqa: ANN001
-    return Settings(database_url=str(db.url), media_dir=media, pre_seconds=2.0, post_seconds=3.0,
-                    segment_seconds=4.0, **kw)
-
-
-async def record(worker: Worker, camera_id: int, cam: SyntheticCamera, seconds: float) -> None:
-    """Feed ``seconds`` of the synthetic camera through a real Recorder, then index what it wrote."""
-    s = worker.settings
-    rec = Recorder(worker.store, camera_id, fps=cam.fps, pre=s.pre_seconds, post=s.post_seconds,
-                   segment_seconds=s.segment_seconds, outbox=lambda item: worker.outbox.put((camera_id, item)))
-    for i in range(int(seconds * cam.fps)):
-        frame, _ = cam.frame(i)
-        rec.feed(frame, cam.start + timedelta(seconds=cam.time_of(i)))
-    rec.close()
-    await worker.flush()
 
 
 async def test_recorded_periods_match_the_motion_truth(db, tmp_path) -> None:  # noqa: ANN001

@@ -34,8 +34,10 @@ class ImtuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", _("Quit"), id="quit", priority=True)]
 
-    def __init__(self, services: Services, user: str | None, login_hint: str | None = None) -> None:
+    def __init__(self, services: Services, user: str | None, login_hint: str | None = None,
+                 worker: bool = False) -> None:
         super().__init__()
+        self.with_worker = worker
         self.services = services
         self.user_name = user
         self.login_hint = login_hint
@@ -47,6 +49,8 @@ class ImtuiApp(App[None]):
         from imtui.screens.login import LoginScreen
         from imtui.screens.message import MessageScreen
 
+        if self.with_worker:
+            self.record()
         try:
             if self.user_name is None:  # the CLI without a trusted identity: ask for a password
                 await self.services.db.upgrade()
@@ -78,13 +82,21 @@ class ImtuiApp(App[None]):
         except ServiceError as exc:
             log.warning("retention purge failed: %s", exc.message)
 
+    @work(group="recorder", exit_on_error=False)
+    async def record(self) -> None:
+        """``imtui demo``: the recording worker in this process (its frames are handled in threads)."""
+        from imtui.engine.video.worker import Worker
+
+        await self.services.db.upgrade()
+        await Worker(self.services.db, self.services.settings).run()
+
     async def on_unmount(self) -> None:
         await self.services.close()
 
 
 def create_app(
     database_url: str | None = None, user: str | None = None, settings: Settings | None = None,
-    *, login: bool = False, login_hint: str | None = None,
+    *, login: bool = False, login_hint: str | None = None, worker: bool = False,
 ) -> ImtuiApp:
     """Build the app for ``database_url`` (or the configured one), logged in as ``user``.
 
@@ -95,6 +107,8 @@ def create_app(
     if database_url:
         settings = dataclasses.replace(settings, database_url=database_url)
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    if settings.image_mode != "off":
+        import textual_image.widget  # noqa: F401 - probes the terminal now: impossible once Textual runs
     if login:
-        return ImtuiApp(Services(settings), None, login_hint=login_hint)
-    return ImtuiApp(Services(settings), user or getpass.getuser())
+        return ImtuiApp(Services(settings), None, login_hint=login_hint, worker=worker)
+    return ImtuiApp(Services(settings), user or getpass.getuser(), worker=worker)

@@ -37,6 +37,7 @@ class State:
     user: str | None = None
     mouse: bool = False
     json: bool = False
+    image_mode: str | None = None
 
 
 def refuse(message: str) -> None:
@@ -53,6 +54,8 @@ def _settings(state: State, default_url: str | None = None) -> Settings:
     url = os.environ.get("IMTUI_DATABASE_URL") or state.db or default_url
     if url:
         settings = dataclasses.replace(settings, database_url=url)
+    if state.image_mode:
+        settings = dataclasses.replace(settings, image_mode=state.image_mode)
     return settings
 
 
@@ -65,13 +68,13 @@ def _emit(state: State, human: str, data: dict[str, Any]) -> None:
         typer.echo(clean(human, multiline=True))
 
 
-def _run_tui(settings: Settings, user: str | None, mouse: bool, *, trusted: bool = True) -> None:
+def _run_tui(settings: Settings, user: str | None, mouse: bool, *, trusted: bool = True, worker: bool = False) -> None:
     from imtui.app import create_app
 
     if trusted:
-        tui = create_app(settings=settings, user=user)
+        tui = create_app(settings=settings, user=user, worker=worker)
     else:
-        tui = create_app(settings=settings, login=True, login_hint=user)
+        tui = create_app(settings=settings, login=True, login_hint=user, worker=worker)
     tui.run(mouse=mouse or settings.mouse)
 
 
@@ -82,8 +85,17 @@ def main_callback(
     user: Annotated[str | None, typer.Option("--user", help=_("Log in as this user."))] = None,
     mouse: Annotated[bool, typer.Option("--mouse", help=_("Enable mouse tracking (off by default: it costs bandwidth)."))] = False,
     as_json: Annotated[bool, typer.Option("--json", help=_("Machine-readable output."))] = False,
+    image_mode: Annotated[str | None, typer.Option(
+        "--image-mode", help=_("How video frames are drawn: auto, tgp, sixel, halfcell, unicode or off."))] = None,
 ) -> None:
-    ctx.obj = State(db=db, user=user, mouse=mouse, json=as_json)
+    if image_mode is not None:
+        from imtui.config import check_image_mode
+
+        try:
+            check_image_mode(image_mode, "--image-mode")
+        except ConfigError as exc:
+            refuse(str(exc))
+    ctx.obj = State(db=db, user=user, mouse=mouse, json=as_json, image_mode=image_mode)
     from imtui.applog import setup_logging
 
     try:
@@ -170,9 +182,13 @@ def purge(
     """Delete the incident projects older than the retention time (runs hourly in the app too)."""
     from imtui.cli_admin import _run
 
-    result = _run(ctx, lambda s, a: s.retention.purge(a, dry_run=dry_run))
+    async def both(s, a):  # noqa: ANN001, ANN202
+        return await s.retention.purge(a, dry_run=dry_run), await s.recordings.purge(a, dry_run=dry_run)
+
+    result, media = _run(ctx, both)
     data = {"count": result.count, "retention_days": result.retention_days, "cutoff": result.cutoff.isoformat(),
-            "dry_run": dry_run, "sample_ids": result.sample}
+            "dry_run": dry_run, "sample_ids": result.sample, "recordings": media.deleted,
+            "recordings_held_as_evidence": media.held, "bytes_freed": media.bytes}
     if dry_run:
         human = _("Would delete {n:,} incident projects created before {cutoff} (retention {days} days).").format(
             n=result.count, cutoff=result.cutoff.isoformat(timespec="minutes"), days=result.retention_days)
@@ -181,7 +197,54 @@ def purge(
     else:
         human = _("Deleted {n:,} incident projects created before {cutoff} (retention {days} days).").format(
             n=result.count, cutoff=result.cutoff.isoformat(timespec="minutes"), days=result.retention_days)
+    human += "\n" + (_("Would delete {n:,} recordings past their camera's retention; {held:,} kept as evidence.")
+                     if dry_run else
+                     _("Deleted {n:,} recordings past their camera's retention; {held:,} kept as evidence.")
+                     ).format(n=media.deleted, held=media.held)
     _emit(ctx.obj, human, data)
+
+
+@app.command("worker")
+def worker(
+    ctx: typer.Context,
+    seconds: Annotated[float | None, typer.Option("--seconds", min=0.1, help=_("Stop after this many seconds."))] = None,
+) -> None:
+    """Record every enabled camera (motion periods to the media store) until stopped."""
+    import signal
+
+    from imtui.engine.video.worker import run_worker
+
+    settings = _settings(ctx.obj)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop, seconds=seconds)
+
+    typer.echo(_("Recording to {dir}; stop with Ctrl+C.").format(dir=settings.media_dir), err=True)
+    try:
+        asyncio.run(go())
+    except Exception as exc:  # noqa: BLE001 - an unreachable database, a bad URL
+        refuse(_("Cannot run the worker: {error}").format(error=exc))
+
+
+@app.command("events")
+def events_list(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option("--kind", help=_("camera_lost, camera_running, storage_error …"))] = None,
+    camera: Annotated[int | None, typer.Option("--camera", help=_("Only this camera id."))] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+) -> None:
+    """Worker events (camera connection lost/running, storage trouble), newest first."""
+    from imtui.cli_admin import _print, _run
+
+    settings = _settings(ctx.obj)
+    rows = [{"id": e.id, "at": e.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M:%S"), "kind": e.kind,
+             "camera_id": e.camera_id, "source": e.source, "message": e.message}
+            for e in _run(ctx, lambda s, a: s.events.list(a, kind=kind, camera_id=camera, limit=limit))]
+    _print(ctx, rows, ["at", "kind", "camera_id", "source", "message"])
 
 
 @app.command("audit")
@@ -208,10 +271,13 @@ def audit_log(
 
 @app.command("demo")
 def demo(ctx: typer.Context) -> None:
-    """Run imtui on the embedded demo database, creating and seeding it when empty."""
+    """Run imtui on the embedded demo database, creating and seeding it when empty, recording its
+    synthetic cameras in the same process."""
     state: State = ctx.obj
     url = f"sqlite+aiosqlite:///{data_dir() / 'demo.db'}"
     settings = _settings(state, default_url=url)
+    if not os.environ.get("IMTUI_DATABASE_URL") and not state.db:
+        settings = dataclasses.replace(settings, database_url=url, media_dir=data_dir() / "demo-media")
 
     async def prepare() -> None:
         from imtui.engine.seed import seed_defaults, seed_incidents
@@ -231,7 +297,7 @@ def demo(ctx: typer.Context) -> None:
             await db.dispose()
 
     asyncio.run(prepare())
-    _run_tui(settings, state.user or "operator", state.mouse)
+    _run_tui(settings, state.user or "operator", state.mouse, worker=True)
 
 
 _add_admin()

@@ -389,3 +389,45 @@ def cameras_edit(
 def cameras_delete(ctx: typer.Context, camera_id: int) -> None:
     _run(ctx, lambda s, a: s.cameras.delete(a, camera_id))
     _done(ctx, _("Deleted camera {id}.").format(id=camera_id), {"id": camera_id})
+
+
+views_app = typer.Typer(help=_("Live views: named groups of cameras for live mode and real-time projects."),
+                        no_args_is_help=True)
+admin_app.add_typer(views_app, name="views")
+
+
+@views_app.command("list")
+def views_list(ctx: typer.Context) -> None:
+    views = _run(ctx, lambda s, a: s.views.list(a))
+    _print(ctx, [{"id": v.id, "name": v.name, "cameras": ", ".join(f"{c.id}:{c.name}" for c in v.cameras)}
+                 for v in views], ["id", "name", "cameras"])
+
+
+def _camera_ids(raw: str) -> list[int]:
+    from imtui.cli import refuse
+
+    try:
+        return [int(x) for x in raw.replace(" ", "").split(",") if x]
+    except ValueError:
+        refuse(_("--cameras: give camera ids separated by commas, e.g. 1,2,5."))
+        raise
+
+
+@views_app.command("add")
+def views_add(ctx: typer.Context, name: str,
+              cameras: Annotated[str, typer.Option("--cameras", help=_("Camera ids, e.g. 1,2,5."))]) -> None:
+    view_id = _run(ctx, lambda s, a: s.views.save(a, name, _camera_ids(cameras)))
+    _done(ctx, _("Added view {id}.").format(id=view_id), {"id": view_id})
+
+
+@views_app.command("edit")
+def views_edit(ctx: typer.Context, view_id: int, name: Annotated[str, typer.Option("--name")],
+               cameras: Annotated[str, typer.Option("--cameras", help=_("Camera ids, e.g. 1,2,5."))]) -> None:
+    _run(ctx, lambda s, a: s.views.save(a, name, _camera_ids(cameras), view_id))
+    _done(ctx, _("Saved view {id}.").format(id=view_id), {"id": view_id})
+
+
+@views_app.command("delete")
+def views_delete(ctx: typer.Context, view_id: int) -> None:
+    _run(ctx, lambda s, a: s.views.delete(a, view_id))
+    _done(ctx, _("Deleted view {id}.").format(id=view_id), {"id": view_id})

@@ -120,6 +120,7 @@ class Capabilities:
     manage_sequences: bool
     delete_incidents: bool
     view_properties: bool
+    manage_properties: bool
     view_security: bool
 
 
@@ -137,5 +138,6 @@ def capabilities(actor: Actor) -> Capabilities:
         manage_sequences=can(Feature.SEQUENCES, Level.MANAGE),
         delete_incidents=can(Feature.DELETE, Level.MANAGE),
         view_properties=can(Feature.PROPERTIES, Level.VIEW),
+        manage_properties=can(Feature.PROPERTIES, Level.MANAGE),
         view_security=can(Feature.SECURITY, Level.VIEW),
     )

@@ -27,6 +27,8 @@ from imtui.storage.bulk import (
 from imtui.storage.db import Database
 from imtui.storage.models import (
     Camera,
+    LiveView,
+    LiveViewCamera,
     Category,
     CategoryValue,
     DataField,
@@ -122,6 +124,16 @@ async def seed_defaults(db: Database, cameras: int = 8) -> None:
         existing = (await s.execute(sa.select(sa.func.count()).select_from(Camera.__table__))).scalar_one()
         for i in range(existing + 1, cameras + 1):
             s.add(Camera(name=f"Camera {i:02d}", source=f"synthetic:?seed={i}"))
+        await s.flush()
+        if await empty(LiveView):  # two live views, so real-time projects can switch views
+            ids = [r[0] for r in await s.execute(sa.select(Camera.__table__.c.id).order_by(Camera.__table__.c.id))]
+            for name, members in (("Entrance", ids[0:2]), ("Car park", ids[2:4])):
+                if members:
+                    view = LiveView(name=name)
+                    s.add(view)
+                    await s.flush()
+                    for pos, cid in enumerate(members):
+                        s.add(LiveViewCamera(view_id=view.id, camera_id=cid, position=pos))
 
 
 async def _ids(db: Database, model: type) -> list[int]:

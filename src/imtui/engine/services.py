@@ -12,7 +12,13 @@ from imtui.engine.audit import AuditService
 from imtui.engine.properties import PropertyService
 from imtui.engine.retention import RetentionService
 from imtui.engine.security import SecurityService
+from imtui.engine.drafts import DraftService
+from imtui.engine.events import EventService
 from imtui.engine.video.cameras import CameraService
+from imtui.engine.video.media import MediaStore
+from imtui.engine.video.recordings import RecordingService
+from imtui.engine.video.realtime import RealtimeService
+from imtui.engine.video.views import ViewService
 from imtui.engine.users import resolve_actor
 from imtui.storage.db import Database
 
@@ -28,6 +34,11 @@ class Services:
     audit: AuditService = field(init=False)
     security: SecurityService = field(init=False)
     cameras: CameraService = field(init=False)
+    drafts: DraftService = field(init=False)
+    events: EventService = field(init=False)
+    recordings: RecordingService = field(init=False)
+    views: ViewService = field(init=False)
+    realtime: RealtimeService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -38,6 +49,11 @@ class Services:
         self.audit = AuditService(self.db)
         self.security = SecurityService(self.db)
         self.cameras = CameraService(self.db)
+        self.drafts = DraftService(self.db, self.incidents)
+        self.events = EventService(self.db)
+        self.recordings = RecordingService(self.db, MediaStore(self.settings.media_dir))
+        self.views = ViewService(self.db)
+        self.realtime = RealtimeService(self.db, self.incidents)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

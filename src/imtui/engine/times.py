@@ -9,8 +9,11 @@ DISPLAY_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def parse_site_time(value: str, tz: tzinfo) -> datetime:
-    """``YYYY-MM-DD HH:MM`` in the site zone -> aware UTC.  Raises ValueError on anything else."""
-    naive = datetime.strptime(value.strip(), INPUT_FORMAT)
+    """``YYYY-MM-DD HH:MM`` (or ``HH:MM:SS``) in the site zone -> aware UTC.  Raises ValueError on anything else."""
+    try:
+        naive = datetime.strptime(value.strip(), INPUT_FORMAT)
+    except ValueError:
+        naive = datetime.strptime(value.strip(), INPUT_FORMAT + ":%S")
     return naive.replace(tzinfo=tz).astimezone(UTC)
 
 

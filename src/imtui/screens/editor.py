@@ -42,6 +42,7 @@ class IncidentEditorScreen(Screen[None]):
         Binding("escape", "close", _("Back"), id="close"),
         Binding("f5", "reload", _("Reload"), id="reload"),
         Binding("delete", "delete_item", _("Delete item"), id="delete-item", show=False),
+        Binding("v", "view_video", _("View video"), id="view-video", show=False),
         Binding("ctrl+n", "switch_tab(1)", _("Next tab"), id="next-tab", priority=True),
         Binding("ctrl+p", "switch_tab(-1)", _("Previous tab"), id="previous-tab", priority=True),
     ]
@@ -97,6 +98,7 @@ class IncidentEditorScreen(Screen[None]):
                              classes="unavailable")
                 yield DataTable(id="sequences", cursor_type="row")
                 with Horizontal(classes="buttons"):
+                    yield Button(_("View video"), id="view-video", compact=True, variant="primary")
                     yield Button(_("Remove"), id="remove-sequence", compact=True, variant="error")
             with TabPane(_("Calls"), id="calls-pane"):
                 yield Static(_("This information is not available to you."), id="calls-unavailable",
@@ -179,7 +181,8 @@ class IncidentEditorScreen(Screen[None]):
                          ["#comment-text", "#add-comment"]),
             "calls": (["#call-form-1", "#call-form-2", "#calls"], can.manage_calls,
                       ["#call-time", "#call-direction", "#call-party", "#call-number", "#call-notes", "#add-call"]),
-            "sequences": (["#sequences", "#remove-sequence"], can.manage_sequences, ["#remove-sequence"]),
+            "sequences": (["#sequences", "#remove-sequence", "#view-video"], can.manage_sequences,
+                          ["#remove-sequence"]),
         }
         for name, (widgets, manage, controls) in sections.items():
             hidden = name in detail.hidden
@@ -468,6 +471,22 @@ class IncidentEditorScreen(Screen[None]):
         self._reset_call_form()
         self.query_one("#add-call", Button).label = _("Add call")
         self.query_one("#cancel-call").display = False
+
+    # -- viewing a sequence ---------------------------------------------------------------------------
+    @on(Button.Pressed, "#view-video")
+    def action_view_video(self) -> None:
+        from imtui.screens.video import VideoScreen
+
+        table = self.query_one("#sequences", DataTable)
+        if self.detail is None or not table.display or self.query_one("#editor", TabbedContent).active != "sequences-pane":
+            return
+        if table.row_count == 0:
+            tell(self, _("Select an item in the list first."))
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        seq = next((q for q in self.detail.sequences if str(q.id) == key), None)
+        if seq is not None:
+            self.app.push_screen(VideoScreen(seq.camera_id, seq.camera_name, seq.start_time, seq.end_time))
 
     # -- deleting items (sequence, comment, call) -------------------------------------------------
     @on(Button.Pressed, "#remove-sequence")

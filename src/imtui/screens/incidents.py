@@ -35,6 +35,10 @@ class IncidentsScreen(Screen[None]):
         Binding("f2", "admin_properties", _("Properties"), id="admin-properties"),
         Binding("f3", "audit_log", _("Audit"), id="audit-log"),
         Binding("f4", "admin_security", _("Users"), id="admin-security"),
+        Binding("f6", "admin_cameras", _("Cameras"), id="admin-cameras"),
+        Binding("p", "playback", _("Playback"), id="playback"),
+        Binding("l", "live", _("Live"), id="live"),
+        Binding("d", "drafts", _("Drafts"), id="drafts"),
     ]
 
     def __init__(self) -> None:
@@ -192,6 +196,26 @@ class IncidentsScreen(Screen[None]):
 
         self.app.push_screen(AdminSecurityScreen())
 
+    def action_admin_cameras(self) -> None:
+        from imtui.screens.admin_cameras import AdminCamerasScreen
+
+        self.app.push_screen(AdminCamerasScreen())
+
+    def action_playback(self) -> None:
+        from imtui.screens.playback import PlaybackScreen
+
+        self.app.push_screen(PlaybackScreen(), callback=lambda _r: self.action_refresh())
+
+    def action_live(self) -> None:
+        from imtui.screens.live import LiveScreen
+
+        self.app.push_screen(LiveScreen(), callback=lambda _r: self.action_refresh())
+
+    def action_drafts(self) -> None:
+        from imtui.screens.drafts import DraftsScreen
+
+        self.app.push_screen(DraftsScreen(), callback=lambda _r: self.action_refresh())
+
     def action_audit_log(self) -> None:
         from imtui.screens.audit import AuditScreen
 
@@ -202,11 +226,11 @@ class IncidentsScreen(Screen[None]):
         if self.imtui.actor is None:
             return True
         can = self.imtui.services.incidents.capabilities(self.imtui.actor)
-        rules = {"new_incident": can.manage_incidents, "delete_incident": can.delete_incidents,
+        rules = {"new_incident": can.manage_incidents, "drafts": can.manage_sequences, "delete_incident": can.delete_incidents,
                  "admin_properties": can.view_properties, "audit_log": can.view_properties,
-                 "admin_security": can.view_security}
+                 "admin_security": can.view_security, "admin_cameras": can.view_properties}
         if action in rules:
-            hide = ("admin_properties", "audit_log", "admin_security")
+            hide = ("admin_properties", "audit_log", "admin_security", "admin_cameras")
             return True if rules[action] else (False if action in hide else None)
         return True
 
@@ -292,11 +316,14 @@ class IncidentsScreen(Screen[None]):
     def open_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         selected = self.selected_incident()
-        if selected is None:
-            return
+        if selected is not None:
+            self.chosen(selected[0])
+
+    def chosen(self, incident_id: int) -> None:
+        """Enter on a row: open the editor (the project picker overrides this)."""
         from imtui.screens.editor import IncidentEditorScreen
 
-        self.app.push_screen(IncidentEditorScreen(selected[0]), callback=lambda _r: self.action_refresh())
+        self.app.push_screen(IncidentEditorScreen(incident_id), callback=lambda _r: self.action_refresh())
 
     def action_delete_incident(self) -> None:
         from imtui.screens.confirm import ConfirmDialog

@@ -8,6 +8,7 @@ it, whatever the camera's retention says, until the project (or that sequence) i
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,6 +74,7 @@ class RecordingService(Service):
         self.store = store
         self._times: dict[str, tuple[int, FrameTimes]] = {}
         self._readers = ReaderCache()
+        self._read_lock = threading.Lock()  # decoders are not thread-safe; UI threads may overlap
 
     # -- timeline -----------------------------------------------------------------------------------
     async def periods(self, actor: Actor, camera_id: int, start: datetime, end: datetime) -> list[Period]:
@@ -159,7 +161,13 @@ class RecordingService(Service):
         """Decode a frame (slow: call from a worker thread, one thread at a time)."""
         if not ref.readable:
             return None
-        return self._readers.get(self.store.absolute(ref.path)).frame(ref.index)
+        with self._read_lock:
+            return self._readers.get(self.store.absolute(ref.path)).frame(ref.index)
+
+    def latest(self, actor: Actor, camera_id: int) -> tuple[np.ndarray, datetime, float] | None:
+        """The newest frame the worker saw of a camera (for the live view; blocking file read)."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        return self.store.read_live(camera_id)
 
     # -- retention with evidence lock ------------------------------------------------------------------
     async def held_counts(self, actor: Actor) -> dict[int, tuple[int, int]]:
@@ -201,7 +209,8 @@ class RecordingService(Service):
                     gone = set(ids)
                     for b in batch:
                         if b.id in gone:
-                            self._readers.forget(self.store.absolute(b.path))
+                            with self._read_lock:
+                                self._readers.forget(self.store.absolute(b.path))
                             freed += self.store.delete(b.path)
                     deleted += len(gone)
             if not dry_run:
