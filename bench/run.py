@@ -1,15 +1,19 @@
-"""`make bench`: the list-query and TUI benchmarks, summed up as the README's benchmark table.
+"""`make bench`: the list-query, TUI and video benchmarks, summed up as the README's benchmark table.
 
 Each figure is marked against its target, ok or MISSED, never rounded in our favour:
 
 * every list query, through the engine: under 10 ms, and at most 3x the same SQL on raw sqlite3
   (the first says operators do not wait; the second that the layers above SQLite stay thin);
-* an idle list writes 0 bytes in 10 s; a cursor key writes under 1,500 bytes.
+* an idle list writes 0 bytes in 10 s; a cursor key writes under 1,500 bytes;
+* recording a 640x480 4 fps camera costs under 6 CPU seconds per camera-minute (10 % of a core);
+* View video playing at 2 fps writes under 10,000 bytes/s in unicode mode, under 60,000 in halfcell,
+  and nothing in 5 s paused.
 
-Start to first paint and bytes per page switch have no target yet and are reported as measured.
+Start to first paint, bytes per page switch and the worker's end-to-end CPU have no target yet and
+are reported as measured.
 
 Usage: .venv/bin/python bench/run.py [--incidents N | --quick] [--runs 20] [--db PATH]
-Writes bench/out/list_queries.json, bench/out/tui.json and bench/out/bench.md.
+Writes bench/out/list_queries.json, tui.json, video.json and bench.md.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 import list_queries
 import tui
+import video
 from _common import OUT_DIR, fmt_ms
 
 QUICK_INCIDENTS = 100_000
@@ -39,7 +44,7 @@ def _query_status(q: dict[str, Any]) -> str:
     return f"MISSED ({', '.join(why)})"
 
 
-def markdown(lq: dict[str, Any], ui: dict[str, Any]) -> str:
+def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any]) -> str:
     """One table for the README: measure, result, raw sqlite3 for comparison, target, status."""
     query_target = f"< {list_queries.TARGET_MS:g} ms, ≤ {list_queries.TARGET_RATIO:g}× raw"
     rows: list[tuple[str, str, str, str, str]] = [
@@ -56,12 +61,18 @@ def markdown(lq: dict[str, Any], ui: dict[str, Any]) -> str:
         (f"TUI: bytes while idle {b['idle_seconds']:g} s", f"{b['idle_bytes']:,}", "",
          f"{tui.TARGET_IDLE_BYTES}", "ok" if ok["idle"] else "MISSED"),
     ]
+    rows += [(measure, result, "", target, status) for measure, result, target, status in video.rows(vid)]
     head = ("Measure", "Result", "Raw sqlite3", "Target", "Status")
     lines = [
         f"SQLite {lq['sqlite_version']}, Python {lq['python']}, {os.cpu_count()} CPUs ({platform.machine()}); "
         f"list queries: {lq['incidents']:,} incidents, median of {lq['runs']} warm runs through `IncidentService`; "
         f"TUI: {ui['incidents']:,} incidents, {b['size']}, TERM={b['term']}, start time the median of "
-        f"{s['launches']} launches.",
+        f"{s['launches']} launches. "
+        f"Recording: {vid['recorder']['frames']} frames of `{vid['recorder']['source']}` through `Recorder.feed` "
+        f"(process CPU, median of {len(vid['recorder']['runs'])}), and `imtui worker` for "
+        f"{vid['worker']['seconds']:g} s less its start-up; View video: a {vid['view']['recorded_seconds']:g} s "
+        f"recording, {vid['view']['size']}, TERM={vid['view']['term']}, "
+        f"{vid['view']['play_seconds']:g} s of playing.",
         "",
         "| " + " | ".join(head) + " |",
         "|---|--:|--:|---|---|",
@@ -95,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     print(list_queries.format_table(lq), end="\n\n", flush=True)
     ui = tui.measure(args.tui_incidents, None, args.launches)
     print(tui.format_table(ui), end="\n\n", flush=True)
-    table = markdown(lq, ui)
+    vid = video.measure()
+    print(video.format_table(vid), end="\n\n", flush=True)
+    table = markdown(lq, ui, vid)
     (OUT_DIR / "bench.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     seeded = lq["seed_seconds"]

@@ -278,6 +278,10 @@ def demo(ctx: typer.Context) -> None:
     settings = _settings(state, default_url=url)
     if not os.environ.get("IMTUI_DATABASE_URL") and not state.db:
         settings = dataclasses.replace(settings, database_url=url, media_dir=data_dir() / "demo-media")
+    if state.image_mode is None and settings.image_mode == "off":
+        # The demo is there to be seen: pictures unless --image-mode says otherwise (a configured
+        # `off` cannot be told from the default here, so it gives way too; --image-mode off does not).
+        settings = dataclasses.replace(settings, image_mode="auto")
 
     async def prepare() -> None:
         from imtui.engine.seed import seed_defaults, seed_incidents

@@ -64,7 +64,9 @@ class Settings:
     trust_os_user: bool = False
     mouse: bool = False
     poll_seconds: float = 2.0
-    image_mode: str = "auto"  # how frames are drawn: auto|tgp|sixel|halfcell|unicode|off
+    # How frames are drawn: auto|tgp|sixel|halfcell|unicode|off.  Off unless asked (DESIGN: sites on
+    # slow links must not pay for pictures they did not want); `imtui demo` asks for auto.
+    image_mode: str = "off"
     video_fps: float = 2.0  # playback frame-rate cap (bytes over SSH grow with it)
     media_dir: Path = field(default_factory=lambda: data_dir() / "media")
     stall_seconds: float = 20.0  # no frame for this long: the camera connection is lost
@@ -108,11 +110,11 @@ def load_settings(path: Path | None = None) -> Settings:
     if "mouse" in ui:
         kwargs["mouse"] = bool(ui["mouse"])
     if "poll_seconds" in ui:
-        kwargs["poll_seconds"] = float(ui["poll_seconds"])
+        kwargs["poll_seconds"] = _positive(ui["poll_seconds"], f"{path}: ui.poll_seconds", 3_600)
     if "image_mode" in ui:
         kwargs["image_mode"] = check_image_mode(str(ui["image_mode"]), f"{path}: ui.image_mode")
     if "video_fps" in ui:
-        kwargs["video_fps"] = _positive(ui["video_fps"], f"{path}: ui.video_fps", 30)
+        kwargs["video_fps"] = _positive(ui["video_fps"], f"{path}: ui.video_fps", 30, unit="frames per second")
     if "dir" in media:
         kwargs["media_dir"] = Path(str(media["dir"])).expanduser()
     for key in ("stall_seconds", "pre_seconds", "post_seconds", "segment_seconds"):
@@ -127,11 +129,11 @@ def check_image_mode(mode: str, where: str = "image mode") -> str:
     return mode
 
 
-def _positive(raw: object, where: str, most: float) -> float:
+def _positive(raw: object, where: str, most: float, *, unit: str = "seconds") -> float:
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         value = -1.0
     if not 0 < value <= most:
-        raise ConfigError(f"{where} {raw!r}: give a number of seconds above 0 and at most {most:g}.")
+        raise ConfigError(f"{where} {raw!r}: give a number of {unit} above 0 and at most {most:g}.")
     return value
