@@ -27,3 +27,10 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
+
+
+def current_language() -> str:
+    """The catalog's language code (``en`` when running on the English source texts)."""
+    info = _translation.info() if hasattr(_translation, "info") else {}
+    lang = info.get("language", "") if isinstance(info, dict) else ""
+    return lang.replace("_", "-") or "en"

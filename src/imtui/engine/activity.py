@@ -28,6 +28,7 @@ SEQUENCE_REMOVED = "sequence_removed"
 SENT_FOR_EXPORT = "sent_for_export"
 REPORT_GENERATED = "report_generated"
 REPORT_PRINTED = "report_printed"
+EXPORTED = "exported"
 DELETED = "deleted"
 
 
@@ -52,6 +53,7 @@ def label(code: str) -> str:
         SENT_FOR_EXPORT: _("Sent for export"),
         REPORT_GENERATED: _("Generated report"),
         REPORT_PRINTED: _("Printed report"),
+        EXPORTED: _("Exported"),
         DELETED: _("Deleted incident project"),
     }
     return labels.get(code, code)

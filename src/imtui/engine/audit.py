@@ -25,6 +25,8 @@ PROPERTY_DELETED = "property_deleted"
 OPTIONS_CHANGED = "options_changed"
 PROJECT_CREATED = "project_created"
 PROJECT_DELETED = "project_deleted"
+REPORT_GENERATED = "report_generated"  # manual 003: reports go to both logs
+REPORT_PRINTED = "report_printed"
 
 
 def record(session: AsyncSession, actor: Actor, action: str, target: str = "", details: str = "") -> None:

@@ -370,47 +370,11 @@ class IncidentService(Service):
             return inc.id
 
     async def _detail(self, s: AsyncSession, incident_id: int) -> IncidentDetail:
-        t, ty, st = Incident.__table__, IncidentType.__table__, IncidentStatus.__table__
-        row = (
-            await s.execute(
-                sa.select(t, ty.c.name.label("type_name"), st.c.name.label("status_name"))
-                .join(ty, ty.c.id == t.c.type_id)
-                .join(st, st.c.id == t.c.status_id)
-                .where(t.c.id == incident_id)
-            )
-        ).first()
-        if row is None:
-            raise StaleError()
-        sq, cam = Sequence.__table__, Camera.__table__
-        seqs = [
-            SequenceView(r.id, r.camera_id, r.camera_name, r.start_time, r.end_time, r.added_by)
-            for r in await s.execute(
-                sa.select(sq, cam.c.name.label("camera_name"))
-                .join(cam, cam.c.id == sq.c.camera_id)
-                .where(sq.c.incident_id == incident_id)
-                .order_by(sq.c.start_time, sq.c.id)
-            )
-        ]
-        cm = Comment.__table__
-        comments = [
-            CommentView(r.id, r.created_at, r.author, r.text, r.version)
-            for r in await s.execute(sa.select(cm).where(cm.c.incident_id == incident_id).order_by(cm.c.id))
-        ]
-        cl = Call.__table__
-        calls = [
-            CallView(r.id, r.at, r.direction, r.party, r.number, r.notes, r.author, r.version)
-            for r in await s.execute(sa.select(cl).where(cl.c.incident_id == incident_id).order_by(cl.c.at, cl.c.id))
-        ]
-        ic, idata = IncidentCategory.__table__, IncidentData.__table__
-        categories = {r.slot: r.value_id for r in await s.execute(sa.select(ic).where(ic.c.incident_id == incident_id))}
-        data = {r.field_id: r.value for r in await s.execute(sa.select(idata).where(idata.c.incident_id == incident_id))}
-        m = row._mapping
-        return IncidentDetail(
-            id=m["id"], created_at=m["created_at"], created_by=m["created_by"], type_id=m["type_id"],
-            type_name=m["type_name"], status_id=m["status_id"], status_name=m["status_name"],
-            description=m["description"], start_time=m["start_time"], end_time=m["end_time"], version=m["version"],
-            sequences=seqs, comments=comments, calls=calls, categories=categories, data=data,
-        )
+        core = await load_core(s, incident_id)
+        return dataclasses.replace(
+            core, sequences=await load_sequences(s, incident_id), comments=await load_comments(s, incident_id),
+            calls=await load_calls(s, incident_id), categories=await load_categories(s, incident_id),
+            data=await load_data(s, incident_id))
 
     async def open(self, actor: Actor, incident_id: int) -> IncidentDetail:
         """Load a project for the editor and log that ``actor`` opened it."""
@@ -687,6 +651,70 @@ class IncidentService(Service):
                 sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.id.desc()).limit(limit)
             )
             return [ActivityView(r.id, r.at, r.user, r.action, r.details) for r in rows]
+
+
+# -- the parts of a project, one query each (the editor reads them in one session; the report reads
+# them one by one so a failure part-way still leaves the parts already read) ----------------------
+async def load_core(s: AsyncSession, incident_id: int) -> IncidentDetail:
+    """ID, type, status, description, times and version; StaleError when the project is gone."""
+    t, ty, st = Incident.__table__, IncidentType.__table__, IncidentStatus.__table__
+    row = (
+        await s.execute(
+            sa.select(t, ty.c.name.label("type_name"), st.c.name.label("status_name"))
+            .join(ty, ty.c.id == t.c.type_id)
+            .join(st, st.c.id == t.c.status_id)
+            .where(t.c.id == incident_id)
+        )
+    ).first()
+    if row is None:
+        raise StaleError()
+    m = row._mapping
+    return IncidentDetail(
+        id=m["id"], created_at=m["created_at"], created_by=m["created_by"], type_id=m["type_id"],
+        type_name=m["type_name"], status_id=m["status_id"], status_name=m["status_name"],
+        description=m["description"], start_time=m["start_time"], end_time=m["end_time"], version=m["version"],
+    )
+
+
+async def load_sequences(s: AsyncSession, incident_id: int) -> list[SequenceView]:
+    sq, cam = Sequence.__table__, Camera.__table__
+    return [
+        SequenceView(r.id, r.camera_id, r.camera_name, r.start_time, r.end_time, r.added_by)
+        for r in await s.execute(
+            sa.select(sq, cam.c.name.label("camera_name"))
+            .join(cam, cam.c.id == sq.c.camera_id)
+            .where(sq.c.incident_id == incident_id)
+            .order_by(sq.c.start_time, sq.c.id)
+        )
+    ]
+
+
+async def load_comments(s: AsyncSession, incident_id: int) -> list[CommentView]:
+    cm = Comment.__table__
+    return [
+        CommentView(r.id, r.created_at, r.author, r.text, r.version)
+        for r in await s.execute(sa.select(cm).where(cm.c.incident_id == incident_id).order_by(cm.c.id))
+    ]
+
+
+async def load_calls(s: AsyncSession, incident_id: int) -> list[CallView]:
+    cl = Call.__table__
+    return [
+        CallView(r.id, r.at, r.direction, r.party, r.number, r.notes, r.author, r.version)
+        for r in await s.execute(sa.select(cl).where(cl.c.incident_id == incident_id).order_by(cl.c.at, cl.c.id))
+    ]
+
+
+async def load_categories(s: AsyncSession, incident_id: int) -> dict[int, int]:
+    """Slot → chosen category value id."""
+    ic = IncidentCategory.__table__
+    return {r.slot: r.value_id for r in await s.execute(sa.select(ic).where(ic.c.incident_id == incident_id))}
+
+
+async def load_data(s: AsyncSession, incident_id: int) -> dict[int, str]:
+    """Data field id → stored value."""
+    idata = IncidentData.__table__
+    return {r.field_id: r.value for r in await s.execute(sa.select(idata).where(idata.c.incident_id == incident_id))}
 
 
 def _visible(actor: Actor, detail: IncidentDetail) -> IncidentDetail:

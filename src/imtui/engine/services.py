@@ -14,6 +14,8 @@ from imtui.engine.retention import RetentionService
 from imtui.engine.security import SecurityService
 from imtui.engine.drafts import DraftService
 from imtui.engine.events import EventService
+from imtui.engine.report.service import ReportService
+from imtui.engine.export.service import ExportService
 from imtui.engine.video.cameras import CameraService
 from imtui.engine.video.media import MediaStore
 from imtui.engine.video.recordings import RecordingService
@@ -39,6 +41,8 @@ class Services:
     recordings: RecordingService = field(init=False)
     views: ViewService = field(init=False)
     realtime: RealtimeService = field(init=False)
+    reports: ReportService = field(init=False)
+    exports: ExportService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -54,6 +58,8 @@ class Services:
         self.recordings = RecordingService(self.db, MediaStore(self.settings.media_dir))
         self.views = ViewService(self.db)
         self.realtime = RealtimeService(self.db, self.incidents)
+        self.reports = ReportService(self.db, self.recordings, self.settings.timezone)
+        self.exports = ExportService(self.db, self.recordings, self.reports, self.settings.timezone)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -245,6 +245,22 @@ class DraftSequence(SQLModel, table=True):
     added_at: datetime = Field(default_factory=utcnow)
 
 
+class ExportItem(SQLModel, table=True):
+    """An operator's export list entry (manual 000, "Send for export"): a camera and a time span,
+    remembered with the project it came from, until exported or removed.  Kept per user in the
+    database so a dropped SSH session loses nothing."""
+
+    __tablename__ = "export_item"
+    __table_args__ = (sa.Index("ix_export_item_user", "user", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user: str = Field(max_length=64)
+    incident_id: int | None = Field(default=None)  # no FK: the list outlives a deleted project
+    camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"), nullable=False))
+    start_time: datetime
+    end_time: datetime
+    added_at: datetime = Field(default_factory=utcnow)
+
+
 class Recording(SQLModel, table=True):
     """One segment file of the media store.  Segments of one uninterrupted recorded period share
     ``period_start``; a segment being written has ``closed`` false and grows (end, frames, bytes)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
-from imtui.engine.video.media import FrameTimes, MediaStore, ReaderCache, read_times
+from imtui.engine.video.media import FrameTimes, MediaStore, ReaderCache, SegmentReader, from_us, read_times, to_us
 from imtui.i18n import _
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, Recording, Sequence
@@ -53,6 +54,51 @@ class FrameRef:
     motion: float
     frames: int  # in this segment
     readable: bool  # False while its segment is still being written
+
+
+@dataclass(frozen=True)
+class ClipPart:
+    """The frames [first, last] of one closed segment file."""
+
+    path: Path
+    first: int
+    last: int
+    times_us: tuple[int, ...]  # capture time of each of those frames (UTC microseconds)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Every recorded frame of one camera between two times, in order, across segments: what an
+    export writes and what a report takes its thumbnail from."""
+
+    camera_id: int
+    start: datetime
+    end: datetime
+    parts: tuple[ClipPart, ...]
+    missing: int = 0  # overlapping segments not readable (still open, or their file is gone)
+
+    @property
+    def frames(self) -> int:
+        return sum(p.last - p.first + 1 for p in self.parts)
+
+    @property
+    def times(self) -> list[datetime]:
+        return [from_us(us) for p in self.parts for us in p.times_us]
+
+
+def read_clip(clip: Clip) -> Iterator[tuple[np.ndarray, datetime]]:
+    """Decode a clip's frames in order (blocking: run it in a worker thread, which gets its own
+    readers).  A frame that no longer decodes ends the clip early; callers compare counts."""
+    for part in clip.parts:
+        reader = SegmentReader(part.path)
+        try:
+            for index, us in zip(range(part.first, part.last + 1), part.times_us, strict=True):
+                frame = reader.frame(index)
+                if frame is None:
+                    return
+                yield frame, from_us(us)
+        finally:
+            reader.close()
 
 
 @dataclass(frozen=True)
@@ -133,6 +179,28 @@ class RecordingService(Service):
                 row = nxt
                 ref = self._ref(row, None, 0 if later else -1)
             return ref
+
+    async def clip(self, actor: Actor, camera_id: int, start: datetime, end: datetime) -> Clip:
+        """The recorded frames of a camera captured within [start, end] (both included)."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        r = Recording.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            rows = (await s.execute(sa.select(r).where(r.c.camera_id == camera_id, r.c.end_time >= start,
+                                                       r.c.start_time <= end).order_by(r.c.start_time))).all()
+        lo, hi = to_us(start), to_us(end)
+        parts: list[ClipPart] = []
+        missing = 0
+        for row in rows:
+            path = self.store.absolute(row.path)
+            if not row.closed or not path.exists():
+                missing += 1
+                continue
+            us = self._frame_times(row.path, row.frame_count, row.closed).us
+            first = int(np.searchsorted(us, lo, side="left"))
+            last = int(np.searchsorted(us, hi, side="right")) - 1
+            if first <= last:
+                parts.append(ClipPart(path, first, last, tuple(int(x) for x in us[first:last + 1])))
+        return Clip(camera_id, start, end, tuple(parts), missing)
 
     def _ref(self, row, t: datetime | None, index: int | None = None) -> FrameRef | None:  # noqa: ANN001
         times = self._frame_times(row.path, row.frame_count, row.closed)
