@@ -29,6 +29,9 @@ def _add_admin() -> None:
     from imtui.cli_admin import admin_app
 
     app.add_typer(admin_app, name="admin")
+    from imtui.cli_evidence import register
+
+    register(app)
 
 
 @dataclasses.dataclass

@@ -122,6 +122,8 @@ class Capabilities:
     view_properties: bool
     manage_properties: bool
     view_security: bool
+    make_reports: bool
+    export: bool
 
 
 def capabilities(actor: Actor) -> Capabilities:
@@ -140,4 +142,6 @@ def capabilities(actor: Actor) -> Capabilities:
         view_properties=can(Feature.PROPERTIES, Level.VIEW),
         manage_properties=can(Feature.PROPERTIES, Level.MANAGE),
         view_security=can(Feature.SECURITY, Level.VIEW),
+        make_reports=can(Feature.REPORT, Level.VIEW),
+        export=can(Feature.EXPORT, Level.MANAGE),
     )

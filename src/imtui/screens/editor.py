@@ -43,6 +43,8 @@ class IncidentEditorScreen(Screen[None]):
         Binding("f5", "reload", _("Reload"), id="reload"),
         Binding("delete", "delete_item", _("Delete item"), id="delete-item", show=False),
         Binding("v", "view_video", _("View video"), id="view-video", show=False),
+        Binding("r", "report", _("Report"), id="editor-report", show=False),
+        Binding("e", "send_for_export", _("Send for export"), id="editor-send-for-export", show=False),
         Binding("ctrl+n", "switch_tab(1)", _("Next tab"), id="next-tab", priority=True),
         Binding("ctrl+p", "switch_tab(-1)", _("Previous tab"), id="previous-tab", priority=True),
     ]
@@ -487,6 +489,17 @@ class IncidentEditorScreen(Screen[None]):
         seq = next((q for q in self.detail.sequences if str(q.id) == key), None)
         if seq is not None:
             self.app.push_screen(VideoScreen(seq.camera_id, seq.camera_name, seq.start_time, seq.end_time))
+
+    def action_report(self) -> None:
+        from imtui.screens.evidence_actions import open_report
+
+        open_report(self, self.incident_id, on_done=lambda _r: self.action_reload())
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def action_send_for_export(self) -> None:
+        from imtui.screens.evidence_actions import send_for_export
+
+        await send_for_export(self, self.incident_id, on_done=lambda _r: self.action_reload())
 
     # -- deleting items (sequence, comment, call) -------------------------------------------------
     @on(Button.Pressed, "#remove-sequence")

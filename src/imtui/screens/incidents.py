@@ -39,6 +39,9 @@ class IncidentsScreen(Screen[None]):
         Binding("p", "playback", _("Playback"), id="playback"),
         Binding("l", "live", _("Live"), id="live"),
         Binding("d", "drafts", _("Drafts"), id="drafts"),
+        Binding("r", "report", _("Report"), id="report"),
+        Binding("e", "send_for_export", _("Send for export"), id="send-for-export"),
+        Binding("f7", "exports", _("Exports"), id="exports"),
     ]
 
     def __init__(self) -> None:
@@ -216,6 +219,26 @@ class IncidentsScreen(Screen[None]):
 
         self.app.push_screen(DraftsScreen(), callback=lambda _r: self.action_refresh())
 
+    def action_report(self) -> None:
+        from imtui.screens.evidence_actions import open_report
+
+        selected = self.selected_incident()
+        if selected is not None:
+            open_report(self, selected[0], on_done=lambda _r: self.action_refresh())
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def action_send_for_export(self) -> None:
+        from imtui.screens.evidence_actions import send_for_export
+
+        selected = self.selected_incident()
+        if selected is not None:
+            await send_for_export(self, selected[0], on_done=lambda _r: self.action_refresh())
+
+    def action_exports(self) -> None:
+        from imtui.screens.exports import ExportsScreen
+
+        self.app.push_screen(ExportsScreen())
+
     def action_audit_log(self) -> None:
         from imtui.screens.audit import AuditScreen
 
@@ -228,7 +251,8 @@ class IncidentsScreen(Screen[None]):
         can = self.imtui.services.incidents.capabilities(self.imtui.actor)
         rules = {"new_incident": can.manage_incidents, "drafts": can.manage_sequences, "delete_incident": can.delete_incidents,
                  "admin_properties": can.view_properties, "audit_log": can.view_properties,
-                 "admin_security": can.view_security, "admin_cameras": can.view_properties}
+                 "admin_security": can.view_security, "admin_cameras": can.view_properties,
+                 "report": can.make_reports, "send_for_export": can.export, "exports": can.export}
         if action in rules:
             hide = ("admin_properties", "audit_log", "admin_security", "admin_cameras")
             return True if rules[action] else (False if action in hide else None)

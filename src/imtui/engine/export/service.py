@@ -131,7 +131,8 @@ class ExportService(Service):
 
     # -- the export list -----------------------------------------------------------------------------
     async def send_for_export(self, actor: Actor, incident_id: int) -> int:
-        """Put every sequence of the project on the actor's export list; returns how many."""
+        """Put every sequence of the project on the actor's export list; returns how many were not
+        already there."""
         require(actor, Feature.EXPORT, Level.MANAGE)
         require(actor, Feature.SEQUENCES, Level.VIEW)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
@@ -143,12 +144,17 @@ class ExportService(Service):
                 raise InvalidInput("sequences", _("Send for export: this incident project has no sequences; add some first."))
             e = ExportItem.__table__
             now = utcnow()
-            await s.execute(sa.insert(e), [dict(user=actor.name, incident_id=incident_id, camera_id=q.camera_id,
-                                                start_time=q.start_time, end_time=q.end_time, added_at=now)
-                                           for q in sequences])
+            # Sending the same project twice does not list its sequences twice.
+            listed = {(r.camera_id, _iso(r.start_time), _iso(r.end_time)) for r in await s.execute(
+                sa.select(e.c.camera_id, e.c.start_time, e.c.end_time).where(e.c.user == actor.name))}
+            new = [q for q in sequences if (q.camera_id, _iso(q.start_time), _iso(q.end_time)) not in listed]
+            if new:
+                await s.execute(sa.insert(e), [dict(user=actor.name, incident_id=incident_id, camera_id=q.camera_id,
+                                                    start_time=q.start_time, end_time=q.end_time, added_at=now)
+                                               for q in new])
             IncidentService._log(s, incident_id, actor, act.SENT_FOR_EXPORT,
-                                 f"{len(sequences)} sequence(s) on {actor.name}'s export list")
-            return len(sequences)
+                                 f"{len(sequences)} sequence(s) on {actor.name}'s export list ({len(new)} new)")
+            return len(new)
 
     async def list(self, actor: Actor) -> list[ExportItemView]:
         require(actor, Feature.EXPORT, Level.MANAGE)
