@@ -26,5 +26,8 @@ async def send_for_export(screen: Screen, incident_id: int, on_done=None) -> Non
     except ServiceError as exc:
         tell(screen, exc.message, error=True)
         return
-    tell(screen, _("{n} sequences of incident project {id} added to the export list.").format(n=n, id=incident_id))
+    if n:
+        tell(screen, _("{n} sequences of incident project {id} added to the export list.").format(n=n, id=incident_id))
+    else:
+        tell(screen, _("The sequences of incident project {id} are already on the export list.").format(id=incident_id))
     app.push_screen(ExportsScreen(), callback=on_done)

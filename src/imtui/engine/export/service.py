@@ -240,6 +240,8 @@ class ExportService(Service):
         except asyncio.CancelledError:
             cancel.set()
             await asyncio.wait([future])  # let it remove its staging files before giving up
+            if not future.cancelled():
+                future.exception()  # retrieved: it is the Cancelled we asked for (or a failure after it)
             raise
         path = folder / final
         details = f"{options.format} {final}: {len(clips)} clip(s)" + (
