@@ -7,13 +7,15 @@ Each figure is marked against its target, ok or MISSED, never rounded in our fav
 * an idle list writes 0 bytes in 10 s; a cursor key writes under 1,500 bytes;
 * recording a 640x480 4 fps camera costs under 6 CPU seconds per camera-minute (10 % of a core);
 * View video playing at 2 fps writes under 10,000 bytes/s in unicode mode, under 60,000 in halfcell,
-  and nothing in 5 s paused.
+  and nothing in 5 s paused;
+* the issue's report (300 comments, 20 calls, 10 sequences) renders in under 10 s, and clips export
+  at least 2x faster than real time.
 
 Start to first paint, bytes per page switch and the worker's end-to-end CPU have no target yet and
 are reported as measured.
 
 Usage: .venv/bin/python bench/run.py [--incidents N | --quick] [--runs 20] [--db PATH]
-Writes bench/out/list_queries.json, tui.json, video.json and bench.md.
+Writes bench/out/list_queries.json, tui.json, video.json, evidence.json and bench.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import list_queries
+import evidence
 import tui
 import video
 from _common import OUT_DIR, fmt_ms
@@ -44,7 +47,7 @@ def _query_status(q: dict[str, Any]) -> str:
     return f"MISSED ({', '.join(why)})"
 
 
-def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any]) -> str:
+def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: dict[str, Any]) -> str:
     """One table for the README: measure, result, raw sqlite3 for comparison, target, status."""
     query_target = f"< {list_queries.TARGET_MS:g} ms, ≤ {list_queries.TARGET_RATIO:g}× raw"
     rows: list[tuple[str, str, str, str, str]] = [
@@ -62,6 +65,7 @@ def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any]) -> str
          f"{tui.TARGET_IDLE_BYTES}", "ok" if ok["idle"] else "MISSED"),
     ]
     rows += [(measure, result, "", target, status) for measure, result, target, status in video.rows(vid)]
+    rows += [(measure, result, "", target, status) for measure, result, target, status in evidence.rows(ev)]
     head = ("Measure", "Result", "Raw sqlite3", "Target", "Status")
     lines = [
         f"SQLite {lq['sqlite_version']}, Python {lq['python']}, {os.cpu_count()} CPUs ({platform.machine()}); "
@@ -72,7 +76,9 @@ def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any]) -> str
         f"(process CPU, median of {len(vid['recorder']['runs'])}), and `imtui worker` for "
         f"{vid['worker']['seconds']:g} s less its start-up; View video: a {vid['view']['recorded_seconds']:g} s "
         f"recording, {vid['view']['size']}, TERM={vid['view']['term']}, "
-        f"{vid['view']['play_seconds']:g} s of playing.",
+        f"{vid['view']['play_seconds']:g} s of playing. "
+        f"Report and export: {ev['sequences']} sequences of {ev['sequence_seconds']} s of `{ev['source']}`, "
+        f"median of {len(ev['report']['runs'])} runs.",
         "",
         "| " + " | ".join(head) + " |",
         "|---|--:|--:|---|---|",
@@ -108,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     print(tui.format_table(ui), end="\n\n", flush=True)
     vid = video.measure()
     print(video.format_table(vid), end="\n\n", flush=True)
-    table = markdown(lq, ui, vid)
+    ev = evidence.measure()
+    print(evidence.format_table(ev), end="\n\n", flush=True)
+    table = markdown(lq, ui, vid, ev)
     (OUT_DIR / "bench.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     seeded = lq["seed_seconds"]
