@@ -2,8 +2,11 @@
 
 Modes: ``auto`` (textual-image picks Sixel, the Kitty graphics protocol or half blocks), ``tgp``,
 ``sixel``, ``halfcell`` (colour half blocks), ``unicode`` (grey shades, the fewest bytes) and
-``off`` (no picture: the caption alone says the time and the motion level).  Decoding, resizing
-and colour conversion happen in a thread (``prepare``); the widget only swaps a ready image.
+``off`` (no picture: the caption alone says the time and the motion level).  ``halfcell`` and
+``unicode`` are our own widgets (``cell_image``: xterm-256 colours, merged runs, only the changed
+rows repainted); the other three are textual-image's.  Decoding and resizing happen in a thread
+(``prepare``); the widget only swaps a ready image (the cell widgets build their cells in a thread
+too).
 
 ``shown_time`` and ``shown_frame`` tell pilot tests which frame is on screen.
 """
@@ -40,13 +43,17 @@ def frame_caption(ref, at: datetime, tz, *, playing: str = "") -> str:  # noqa: 
 
 
 def image_class(mode: str) -> type[Widget] | None:
-    """The textual-image widget for a mode (imported on first use: it probes the terminal)."""
+    """The picture widget for a mode: ours for ``halfcell`` / ``unicode``, textual-image's for the
+    others (imported on first use: it probes the terminal)."""
     if mode == "off":
         return None
+    if mode in ("halfcell", "unicode"):
+        from imtui.screens.cell_image import HalfcellImage, UnicodeImage
+
+        return HalfcellImage if mode == "halfcell" else UnicodeImage
     from textual_image import widget as tiw
 
-    return {"auto": tiw.Image, "tgp": tiw.TGPImage, "sixel": tiw.SixelImage, "halfcell": tiw.HalfcellImage,
-            "unicode": tiw.UnicodeImage}[mode]
+    return {"auto": tiw.Image, "tgp": tiw.TGPImage, "sixel": tiw.SixelImage}[mode]
 
 
 def prepare(frame: np.ndarray, cells: tuple[int, int]) -> PILImage.Image:
