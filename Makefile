@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean messages
+.PHONY: setup demo test bench bench-lpr clean messages
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -24,6 +24,11 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The LPR engine over ../shared/datasets/plates on one core, scored by ../shared/tools/lpr_eval.py
+# (also part of `make bench`).
+bench-lpr: setup
+	$(BIN)/python bench/lpr.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

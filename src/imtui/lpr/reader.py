@@ -1,0 +1,183 @@
+"""Reading plates in one frame: cheap detection first, full detail only when needed.
+
+Pass 1 runs the text detector on the frame (or the recognition area) scaled to 480 px; the
+recogniser reads tight crops cut from the full-resolution frame.  Only when no plate reaches
+"stop recognition above" does pass 2 run the detector at 960 px (small, far plates), within the
+frame's time budget; both passes' candidates are pooled.  Each candidate is fitted to the
+camera's country modules (look-alike characters corrected only where a format fixes the class)
+and ranked by the recogniser's confidence, with a bonus for fitting a national format and for
+plate-like lengths.  Measured on the developer set in bench/lpr.py; the README says what each
+choice bought.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from imtui.lpr.candidates import Candidate, join_side_by_side
+from imtui.lpr.countries import CountryModule, fit, load_modules
+from imtui.lpr.ocr import Ocr, TextBox, shared
+from imtui.lpr.settings import RecognitionSettings
+
+PASS1_SIDE = 480
+PASS2_SIDE = 960
+FORMAT_BONUS = 0.10  # fits a national format exactly (lpr-fast: +0.1 for br masks)
+LENGTH_BONUS = 0.05  # 6 or 7 characters, the commonest plate lengths
+MIXED_BONUS = 0.15  # letters and digits: words on signs and trucks (EXIT, PENSKE) and dates (201404) lose
+BOX_TO_CHAR = 0.72  # text box height (detector unclip 1.6) -> character height, measured on the set
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    text: str  # corrected plate, A-Z0-9
+    country: str  # the fitting module's code
+    confidence: float  # the recogniser's, 0..1
+    box: tuple[int, int, int, int]  # x, y, w, h in the frame's pixels
+    raw: str = ""  # what the recogniser said, normalised
+    format: str = ""  # the fitted mask ("" for free-length modules)
+    rank: float = 0.0  # confidence plus bonuses: the order of reads
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    reads: list[PlateRead]
+    ms: float
+    passes: int
+
+
+def modules_for(codes: tuple[str, ...]) -> list[CountryModule]:
+    available = load_modules()
+    unknown = [c for c in codes if c not in available]
+    if unknown:
+        raise ValueError(f"country modules {', '.join(unknown)} are not known; use {', '.join(sorted(available))}")
+    return [available[c] for c in codes]
+
+
+def _area_mask(shape: tuple[int, int], settings: RecognitionSettings) -> tuple[np.ndarray | None, tuple[int, int, int, int]]:
+    """The recognition area as a mask and its bounding box (x, y, w, h) in pixels."""
+    h, w = shape
+    if not settings.area:
+        return None, (0, 0, w, h)
+    mask = np.zeros((h, w), np.uint8)
+    for polygon in settings.area:
+        pts = np.array([[round(x * (w - 1)), round(y * (h - 1))] for x, y in polygon], np.int32)
+        cv2.fillPoly(mask, [pts], 255)
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return mask, (0, 0, 0, 0)
+    x0, y0 = int(xs.min()), int(ys.min())
+    return mask, (x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1)
+
+
+def deinterlace(frame: np.ndarray) -> np.ndarray:
+    """Keep the even lines (one field) and stretch back to full height: no combing on moving cars."""
+    field = frame[0::2]
+    return cv2.resize(field, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+class PlateReader:
+    def __init__(self, ocr: Ocr | None = None) -> None:
+        self.ocr = ocr or shared()
+
+    def read(self, frame: np.ndarray, settings: RecognitionSettings | None = None,
+             modules: list[CountryModule] | None = None) -> FrameResult:
+        settings = settings or RecognitionSettings()
+        modules = modules if modules is not None else modules_for(settings.countries)
+        started = time.perf_counter()
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        if settings.interlaced:
+            frame = deinterlace(frame)
+        mask, (ax, ay, aw, ah) = _area_mask(frame.shape[:2], settings)
+        if aw == 0 or ah == 0:
+            return FrameResult([], 0.0, 0)
+        work = frame[ay:ay + ah, ax:ax + aw]
+        if mask is not None:
+            work = work.copy()
+            work[mask[ay:ay + ah, ax:ax + aw] == 0] = 127  # grey: nothing to read outside the area
+        frame_h = frame.shape[0]
+
+        pooled: list[PlateRead] = []
+        passes = 0
+        for side in (PASS1_SIDE, PASS2_SIDE):
+            if passes and any(r.confidence >= settings.stop_above and _plate_like(r) for r in pooled):
+                break  # a confident, plate-like read (a confident "EXIT" on a sign does not count)
+            if passes and max(work.shape[:2]) <= PASS1_SIDE:
+                break  # pass 1 already saw every pixel
+            elapsed = time.perf_counter() - started
+            if passes and settings.max_seconds_per_frame and elapsed * 5 > settings.max_seconds_per_frame:
+                break  # pass 2 costs about four times pass 1: it would not fit the budget
+            t_pass = time.perf_counter()
+            pooled += self._pass(work, side, frame_h, settings, modules, (ax, ay))
+            passes += 1
+            _ = t_pass
+        reads = _choose(pooled, settings)
+        return FrameResult(reads, (time.perf_counter() - started) * 1000, passes)
+
+    def _pass(self, work: np.ndarray, side: int, frame_h: int, settings: RecognitionSettings,
+              modules: list[CountryModule], offset: tuple[int, int]) -> list[PlateRead]:
+        boxes = self.ocr.detect(work, side)
+        lo, hi = settings.min_char_height / 100 * frame_h, settings.max_char_height / 100 * frame_h
+        boxes = [b for b in boxes if lo <= b.height * BOX_TO_CHAR <= hi and b.width >= b.height * 0.8]
+        if not boxes:
+            return []
+        crops = [self.ocr.crop(work, b) for b in boxes]
+        texts = self.ocr.recognise(crops)
+        reads = [(b, t, s) for b, (t, s) in zip(boxes, texts, strict=True)]
+        out = []
+        for cand in join_side_by_side(reads):
+            read = _fitted(cand, modules, offset)
+            if read is not None:
+                out.append(read)
+        return out
+
+
+def _fitted(cand: Candidate, modules: list[CountryModule], offset: tuple[int, int]) -> PlateRead | None:
+    if not cand.text:
+        return None
+    f = fit(cand.text, modules)
+    if f is None:
+        return None
+    mixed = any(c.isalpha() for c in f.text) and any(c.isdigit() for c in f.text)
+    rank = (cand.score + (FORMAT_BONUS if f.exact_format else 0.0) + (LENGTH_BONUS if len(f.text) in (6, 7) else 0.0)
+            + (MIXED_BONUS if mixed else 0.0))
+    x, y, w, h = cand.box.rect
+    return PlateRead(f.text, f.country, round(cand.score, 4), (x + offset[0], y + offset[1], w, h), cand.text,
+                     f.format, round(rank, 4))
+
+
+def _plate_like(r: PlateRead) -> bool:
+    return bool(r.format and r.format != "*") or (any(c.isalpha() for c in r.text) and any(c.isdigit() for c in r.text))
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over the smaller box (a joined pair contains its parts)."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = min(ax + aw, bx + bw) - max(ax, bx)
+    ih = min(ay + ah, by + bh) - max(ay, by)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    return iw * ih / max(1, min(aw * ah, bw * bh))
+
+
+def _choose(reads: list[PlateRead], settings: RecognitionSettings) -> list[PlateRead]:
+    """Best first; one read per place in the frame; discard below the threshold; at most max_plates."""
+    out: list[PlateRead] = []
+    for r in sorted(reads, key=lambda r: r.rank, reverse=True):
+        if r.confidence < settings.discard_below:
+            continue
+        if any(r.text == o.text or _overlap(r.box, o.box) > 0.5 for o in out):
+            continue
+        out.append(r)
+        if settings.max_plates and len(out) >= settings.max_plates:
+            break
+    return out
+
+
+def box_of(box: TextBox) -> tuple[int, int, int, int]:
+    return box.rect
