@@ -15,7 +15,7 @@ Start to first paint, bytes per page switch and the worker's end-to-end CPU have
 are reported as measured.
 
 Usage: .venv/bin/python bench/run.py [--incidents N | --quick] [--runs 20] [--db PATH]
-Writes bench/out/list_queries.json, tui.json, video.json, evidence.json and bench.md.
+Writes bench/out/list_queries.json, tui.json, video.json, evidence.json, lpr.json and bench.md.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any
 
 import list_queries
 import evidence
+import lpr
 import tui
 import video
 from _common import OUT_DIR, fmt_ms
@@ -47,7 +48,8 @@ def _query_status(q: dict[str, Any]) -> str:
     return f"MISSED ({', '.join(why)})"
 
 
-def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: dict[str, Any]) -> str:
+def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: dict[str, Any],
+             lp: dict[str, Any]) -> str:
     """One table for the README: measure, result, raw sqlite3 for comparison, target, status."""
     query_target = f"< {list_queries.TARGET_MS:g} ms, ≤ {list_queries.TARGET_RATIO:g}× raw"
     rows: list[tuple[str, str, str, str, str]] = [
@@ -66,6 +68,7 @@ def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: di
     ]
     rows += [(measure, result, "", target, status) for measure, result, target, status in video.rows(vid)]
     rows += [(measure, result, "", target, status) for measure, result, target, status in evidence.rows(ev)]
+    rows += [(measure, result, "", target, status) for measure, result, target, status in lpr.rows(lp)]
     head = ("Measure", "Result", "Raw sqlite3", "Target", "Status")
     lines = [
         f"SQLite {lq['sqlite_version']}, Python {lq['python']}, {os.cpu_count()} CPUs ({platform.machine()}); "
@@ -78,7 +81,7 @@ def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: di
         f"recording, {vid['view']['size']}, TERM={vid['view']['term']}, "
         f"{vid['view']['play_seconds']:g} s of playing. "
         f"Report and export: {ev['sequences']} sequences of {ev['sequence_seconds']} s of `{ev['source']}`, "
-        f"median of {len(ev['report']['runs'])} runs.",
+        f"median of {len(ev['report']['runs'])} runs. LPR: {lp['photos']} photos of the plate set, one core.",
         "",
         "| " + " | ".join(head) + " |",
         "|---|--:|--:|---|---|",
@@ -116,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     print(video.format_table(vid), end="\n\n", flush=True)
     ev = evidence.measure()
     print(evidence.format_table(ev), end="\n\n", flush=True)
-    table = markdown(lq, ui, vid, ev)
+    lp = lpr.measure()
+    print(lpr.format_table(lp), end="\n\n", flush=True)
+    table = markdown(lq, ui, vid, ev, lp)
     (OUT_DIR / "bench.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     seeded = lq["seed_seconds"]

@@ -107,8 +107,10 @@ def create_app(
     if database_url:
         settings = dataclasses.replace(settings, database_url=database_url)
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    if settings.image_mode != "off":
-        import textual_image.widget  # noqa: F401 - probes the terminal now: impossible once Textual runs
+    if settings.image_mode in ("auto", "tgp", "sixel"):
+        # textual-image probes the terminal on import, impossible once Textual runs; halfcell and
+        # unicode are our own widgets (screens/cell_image.py) and need no probe.
+        import textual_image.widget  # noqa: F401
     if login:
         return ImtuiApp(Services(settings), None, login_hint=login_hint, worker=worker)
     return ImtuiApp(Services(settings), user or getpass.getuser(), worker=worker)
