@@ -30,8 +30,10 @@ def _add_admin() -> None:
 
     app.add_typer(admin_app, name="admin")
     from imtui.cli_evidence import register
+    from imtui.cli_lpr import register as register_lpr
 
     register(app)
+    register_lpr(app)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,134 @@
+"""From reads per frame to one recognition per vehicle passage.
+
+A vehicle is read in several frames, not always the same way (a character misread, a plate half
+in the picture).  Reads that agree exactly join the open passage while the gap to its last read is
+under ``SAME_GAP`` seconds; reads that differ (partial or misread: a substring, or within two edits)
+join only within "time span for avoiding partial recognitions" (manual 004: 0–5 s, every
+recognition is delayed by that much).  A passage closes when no read has joined it for its span;
+its plate is then voted per character among the reads of the most common length (the longest
+on a tie: the most complete), weighted by confidence, and its snapshot is the crop of its most
+confident read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imtui.lpr.reader import PlateRead
+
+SAME_GAP = 1.0  # seconds: one vehicle's identical reads a frame or two apart
+
+
+@dataclass(frozen=True)
+class Recognition:
+    plate: str
+    country: str
+    confidence: float
+    first_seen: float  # seconds (the caller's clock: stream time)
+    last_seen: float
+    reads: int
+    snapshot: np.ndarray | None = field(default=None, compare=False, repr=False)
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def similar(a: str, b: str) -> bool:
+    """Two reads that may be the same plate: one inside the other, or at most two edits apart."""
+    if a == b:
+        return True
+    if len(a) >= 3 and len(b) >= 3 and (a in b or b in a):
+        return True
+    return edit_distance(a, b) <= 2
+
+
+@dataclass
+class _Passage:
+    reads: list[tuple[float, PlateRead]] = field(default_factory=list)
+    best_crop: np.ndarray | None = None
+    best_conf: float = -1.0
+
+    @property
+    def last(self) -> float:
+        return self.reads[-1][0]
+
+    def texts(self) -> set[str]:
+        return {r.text for _t, r in self.reads}
+
+
+def vote(reads: list[PlateRead]) -> tuple[str, float, str]:
+    """(plate, confidence, country) by per-character vote (see the module docstring)."""
+    lengths = Counter(len(r.text) for r in reads)
+    top = max(lengths.values())
+    length = max(n for n, c in lengths.items() if c == top)
+    same = [r for r in reads if len(r.text) == length]
+    chars = []
+    for i in range(length):
+        weight: dict[str, float] = defaultdict(float)
+        for r in same:
+            weight[r.text[i]] += max(r.confidence, 1e-3)
+        chars.append(max(weight.items(), key=lambda kv: (kv[1], kv[0]))[0])
+    plate = "".join(chars)
+    agreeing = [r for r in same if r.text == plate] or same
+    confidence = sum(r.confidence for r in agreeing) / len(agreeing)
+    country = max(agreeing, key=lambda r: r.confidence).country
+    return plate, round(confidence, 4), country
+
+
+class PassageTracker:
+    """Feed it each processed frame's reads (with the frame, for snapshots); it returns the
+    recognitions whose passage has ended.  ``partial_seconds`` is the camera's setting (0–5 s)."""
+
+    def __init__(self, partial_seconds: float = 1.0) -> None:
+        self.partial = max(0.0, min(5.0, partial_seconds))
+        self._open: list[_Passage] = []
+
+    def _span(self) -> float:
+        return max(SAME_GAP, self.partial)
+
+    def feed(self, t: float, reads: list[PlateRead], frame: np.ndarray | None = None) -> list[Recognition]:
+        for r in reads:
+            target = None
+            for p in self._open:
+                gap = t - p.last
+                if r.text in p.texts() and gap <= SAME_GAP:
+                    target = p
+                    break
+                if self.partial > 0 and gap <= self.partial and any(similar(r.text, x) for x in p.texts()):
+                    target = p
+                    break
+            if target is None:
+                target = _Passage()
+                self._open.append(target)
+            target.reads.append((t, r))
+            if frame is not None and r.confidence > target.best_conf:
+                x, y, w, h = r.box
+                target.best_conf = r.confidence
+                target.best_crop = frame[max(0, y):y + h, max(0, x):x + w].copy()
+        return self._close(lambda p: t - p.last > self._span())
+
+    def flush(self) -> list[Recognition]:
+        """The stream ended: every open passage becomes a recognition."""
+        return self._close(lambda p: True)
+
+    def _close(self, done) -> list[Recognition]:  # noqa: ANN001
+        finished = [p for p in self._open if done(p)]
+        self._open = [p for p in self._open if not done(p)]
+        out = []
+        for p in finished:
+            plate, confidence, country = vote([r for _t, r in p.reads])
+            best = max((r for _t, r in p.reads), key=lambda r: r.confidence)
+            out.append(Recognition(plate, country, confidence, p.reads[0][0], p.last, len(p.reads), p.best_crop,
+                                   best.box))
+        return sorted(out, key=lambda r: r.first_seen)
