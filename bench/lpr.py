@@ -45,9 +45,13 @@ def child(limit: int, out: Path) -> None:
     import cv2
 
     cv2.setNumThreads(1)
+    from imtui.lpr import reader as reader_module
     from imtui.lpr.ocr import Ocr
     from imtui.lpr.reader import PlateReader, modules_for
     from imtui.lpr.settings import PHOTO
+
+    if os.environ.get("LPR_PASSES"):  # experiments: detector sides of the two passes, e.g. 384,960
+        reader_module.PASS1_SIDE, reader_module.PASS2_SIDE = (int(x) for x in os.environ["LPR_PASSES"].split(","))
 
     rows = list(csv.DictReader((DATASET / "truth.csv").open()))
     if limit:

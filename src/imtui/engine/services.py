@@ -16,6 +16,7 @@ from imtui.engine.drafts import DraftService
 from imtui.engine.events import EventService
 from imtui.engine.report.service import ReportService
 from imtui.engine.export.service import ExportService
+from imtui.engine.recognition.service import LprService
 from imtui.engine.video.cameras import CameraService
 from imtui.engine.video.media import MediaStore
 from imtui.engine.video.recordings import RecordingService
@@ -43,6 +44,7 @@ class Services:
     realtime: RealtimeService = field(init=False)
     reports: ReportService = field(init=False)
     exports: ExportService = field(init=False)
+    lpr: LprService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -60,6 +62,7 @@ class Services:
         self.realtime = RealtimeService(self.db, self.incidents)
         self.reports = ReportService(self.db, self.recordings, self.settings.timezone)
         self.exports = ExportService(self.db, self.recordings, self.reports, self.settings.timezone)
+        self.lpr = LprService(self.db, self.recordings.store)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -61,3 +61,42 @@ class RecognitionSettings:
 
 PHOTO = RecognitionSettings(max_seconds_per_frame=0.0, max_plates=0, discard_below=0.0)
 """For still photos and validation: no time budget, every plate, nothing discarded."""
+
+
+def to_dict(settings: RecognitionSettings) -> dict:
+    """Plain JSON-ready data (lists for tuples)."""
+    from dataclasses import asdict
+
+    data = asdict(settings)
+    data["area"] = [[list(p) for p in poly] for poly in settings.area]
+    data["countries"] = list(settings.countries)
+    return data
+
+
+def from_dict(data: dict) -> RecognitionSettings:
+    """Settings from stored data; unknown keys are ignored and missing ones take their defaults,
+    so settings saved by an older or newer version still load.  Raises ValueError on bad values."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(RecognitionSettings)}
+    kwargs = {k: v for k, v in data.items() if k in known}
+    try:
+        if "area" in kwargs:
+            kwargs["area"] = tuple(tuple((float(x), float(y)) for x, y in poly) for poly in kwargs["area"])
+        if "countries" in kwargs:
+            kwargs["countries"] = tuple(str(c).upper() for c in kwargs["countries"])
+        for key in ("min_char_height", "max_char_height", "max_fps", "max_seconds_per_frame", "stop_above",
+                    "discard_below", "partial_seconds"):
+            if key in kwargs:
+                kwargs[key] = float(kwargs[key])
+        if "max_plates" in kwargs:
+            kwargs["max_plates"] = int(kwargs["max_plates"])
+        if "interlaced" in kwargs:
+            kwargs["interlaced"] = bool(kwargs["interlaced"])
+        settings = RecognitionSettings(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"recognition settings: {exc}") from exc
+    problems = settings.check()
+    if problems:
+        raise ValueError("; ".join(problems))
+    return settings

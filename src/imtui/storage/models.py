@@ -261,6 +261,49 @@ class ExportItem(SQLModel, table=True):
     added_at: datetime = Field(default_factory=utcnow)
 
 
+class LprCamera(SQLModel, table=True):
+    """A camera's licence-plate recognition: on or off, and its recognition settings (JSON of
+    imtui.lpr.settings.RecognitionSettings, so new settings need no migration)."""
+
+    __tablename__ = "lpr_camera"
+    camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    enabled: bool = False
+    settings: str = Field(default="{}")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class LprSnapshot(SQLModel, table=True):
+    """A still of an LPR camera (captured from its stream or imported) for validation and
+    auto-configuration (manual 004); the image is a file in the media store."""
+
+    __tablename__ = "lpr_snapshot"
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"), nullable=False))
+    name: str = Field(max_length=200)
+    path: str = Field(max_length=500)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class PlateRecognition(SQLModel, table=True):
+    """One vehicle passage read by a worker: the voted plate, its country and confidence, and the
+    best crop as snapshot (a file in the media store).  Match lists and alarms use these."""
+
+    __tablename__ = "recognition"
+    __table_args__ = (sa.Index("ix_recognition_at", "at"), sa.Index("ix_recognition_plate", "plate", "at"),
+                      sa.Index("ix_recognition_camera", "camera_id", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int  # no FK: recognitions outlive a deleted camera until their retention ends
+    at: datetime  # first seen (the stream's clock)
+    last_seen: datetime
+    plate: str = Field(max_length=16)
+    country: str = Field(max_length=16)
+    confidence: float
+    reads: int = 1
+    snapshot: str = Field(default="", max_length=500)
+    source: str = Field(default="", max_length=200)  # worker host
+
+
 class Recording(SQLModel, table=True):
     """One segment file of the media store.  Segments of one uninterrupted recorded period share
     ``period_start``; a segment being written has ``closed`` false and grows (end, frames, bytes)."""

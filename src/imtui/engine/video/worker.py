@@ -18,6 +18,7 @@ import queue
 import socket
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -30,6 +31,9 @@ from imtui.engine.video.recordings import RecordingService
 from imtui.i18n import _
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, Recording
+
+if TYPE_CHECKING:
+    from imtui.engine.recognition.pipeline import LprPipeline
 
 log = logging.getLogger(__name__)
 RELOAD_SECONDS = 5.0
@@ -94,6 +98,8 @@ class CameraRunner:
                                          segment_seconds=settings.segment_seconds,
                                          outbox=lambda item: worker.outbox.put((cam.id, item)))
             self.recorder.feed(frame, t)
+            if worker.lpr is not None:
+                worker.lpr.offer(cam.id, frame, t)  # skipped unless LPR is on and the pool has room
 
         return sink
 
@@ -142,6 +148,8 @@ class Worker:
     recordings: RecordingService = field(init=False)
     runners: dict[int, CameraRunner] = field(default_factory=dict)
     outbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    lpr_processes: int | None = None  # None: one per core
+    lpr: LprPipeline | None = None
     _ids: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -168,6 +176,7 @@ class Worker:
         try:
             while not stop.is_set():
                 await self.sync_cameras()
+                await self.sync_lpr()
                 await self.flush()
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     last_purge = time.monotonic()
@@ -185,6 +194,8 @@ class Worker:
                 await runner.stop()
             self.runners.clear()
             await self.flush()
+            if self.lpr is not None:
+                await self.lpr.finish()
 
     async def sync_cameras(self) -> None:
         """Start runners for new enabled cameras, stop removed/disabled ones, restart changed ones."""
@@ -206,8 +217,27 @@ class Worker:
                 runner = self.runners[camera_id] = CameraRunner(self, cam)
                 runner.start()
 
+    async def sync_lpr(self) -> None:
+        """Start, change or stop plate recognition per camera as the administrators set it."""
+        from imtui.engine.recognition.service import LprService
+
+        try:
+            wanted = await LprService(self.db, self.store).enabled_cameras()
+        except Exception as exc:  # noqa: BLE001 - keep going with what we know
+            log.warning("cannot read LPR cameras: %s", exc)
+            return
+        if wanted and self.lpr is None:
+            from imtui.engine.recognition.pipeline import LprPipeline
+
+            self.lpr = LprPipeline(self.db, self.store, self.host, **(
+                {"processes": self.lpr_processes} if self.lpr_processes else {}))
+        if self.lpr is not None:
+            self.lpr.configure(wanted)
+
     async def flush(self) -> None:
         """Write what the capture threads produced to the index (and storage events)."""
+        if self.lpr is not None:
+            await self.lpr.drain()
         items: list[tuple[int, SegmentInfo | StorageTrouble]] = []
         while True:
             try:
