@@ -20,7 +20,7 @@ import numpy as np
 
 from imtui.lpr.candidates import Candidate, join_side_by_side
 from imtui.lpr.countries import CountryModule, fit, load_modules
-from imtui.lpr.ocr import Ocr, TextBox, shared
+from imtui.lpr.ocr import Ocr, shared
 from imtui.lpr.settings import RecognitionSettings
 
 PASS1_SIDE = 480
@@ -111,10 +111,8 @@ class PlateReader:
             elapsed = time.perf_counter() - started
             if passes and settings.max_seconds_per_frame and elapsed * 5 > settings.max_seconds_per_frame:
                 break  # pass 2 costs about four times pass 1: it would not fit the budget
-            t_pass = time.perf_counter()
             pooled += self._pass(work, side, frame_h, settings, modules, (ax, ay))
             passes += 1
-            _ = t_pass
         reads = _choose(pooled, settings)
         return FrameResult(reads, (time.perf_counter() - started) * 1000, passes)
 
@@ -177,7 +175,3 @@ def _choose(reads: list[PlateRead], settings: RecognitionSettings) -> list[Plate
         if settings.max_plates and len(out) >= settings.max_plates:
             break
     return out
-
-
-def box_of(box: TextBox) -> tuple[int, int, int, int]:
-    return box.rect
