@@ -36,10 +36,10 @@ from imtui.engine.permissions import Actor
 from imtui.engine.seed import seed_defaults
 from imtui.engine.services import Services
 from imtui.engine.video.synthetic import SyntheticCamera
-from imtui.engine.video.worker import Worker
+from imtui.engine.video.worker import Worker, record_synthetic
 
 from _common import OUT_DIR, write_json
-from video import _record, ceil_to
+from video import ceil_to
 
 SOURCE = "synthetic:?size=640x480&fps=4&every=10&cross=8"
 RECORD_SECONDS = 120.0
@@ -57,7 +57,7 @@ async def prepare(services: Services) -> tuple[Actor, int]:
     await services.db.upgrade()
     await seed_defaults(services.db, cameras=1)
     actor = await services.start("operator")
-    await _record(Worker(services.db, services.settings), 1, SyntheticCamera.from_source(SOURCE, start=START),
+    await record_synthetic(Worker(services.db, services.settings), 1, SyntheticCamera.from_source(SOURCE, start=START),
                   RECORD_SECONDS)
     svc = services.incidents
     seqs = [SequenceInput(1, START + timedelta(seconds=12 * i), START + timedelta(seconds=12 * i + SEQUENCE_SECONDS))

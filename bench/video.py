@@ -54,7 +54,7 @@ from imtui.engine.services import Services
 from imtui.engine.video.media import MediaStore, SegmentInfo
 from imtui.engine.video.recorder import Recorder
 from imtui.engine.video.synthetic import SyntheticCamera
-from imtui.engine.video.worker import Worker
+from imtui.engine.video.worker import Worker, record_synthetic
 
 from _common import OUT_DIR, isolated_env, median, sqlite_url, write_json
 from tui import _ESC, COLS, ROWS, TERM, _read, _spawn, _stop
@@ -224,18 +224,6 @@ def measure_worker(seconds: float = WORKER_SECONDS) -> dict[str, Any]:
 # ================================================================================================
 # View video
 # ================================================================================================
-async def _record(worker: Worker, camera_id: int, cam: SyntheticCamera, seconds: float) -> None:
-    """As tests/recording.py: a real Recorder fed the camera's frames, indexed by Worker.flush."""
-    s = worker.settings
-    rec = Recorder(worker.store, camera_id, fps=cam.fps, pre=s.pre_seconds, post=s.post_seconds,
-                   segment_seconds=s.segment_seconds, outbox=lambda item: worker.outbox.put((camera_id, item)))
-    for i in range(int(seconds * cam.fps)):
-        frame, _ = cam.frame(i)
-        rec.feed(frame, cam.start + timedelta(seconds=cam.time_of(i)))
-    rec.close()
-    await worker.flush()
-
-
 async def prepare_view_db(url: str, media: Path, start: datetime) -> dict[str, Any]:
     """Defaults (users, one camera), a recorded minute of camera 1, one project with a 40 s sequence."""
     settings = Settings(database_url=url, media_dir=media)
@@ -246,7 +234,7 @@ async def prepare_view_db(url: str, media: Path, start: datetime) -> dict[str, A
         actor = await services.start("operator")
         svc = services.incidents
         incident_id = await svc.create(actor, (await svc.types())[0].id, "View video benchmark")
-        await _record(Worker(services.db, settings), 1, SyntheticCamera.from_source(VIEW_SOURCE, start=start),
+        await record_synthetic(Worker(services.db, settings), 1, SyntheticCamera.from_source(VIEW_SOURCE, start=start),
                       VIEW_RECORD_SECONDS)
         first, last = (start + timedelta(seconds=x) for x in SEQUENCE)
         await svc.add_sequences(actor, incident_id, [SequenceInput(1, first, last)])

@@ -19,10 +19,10 @@ from imtui.engine.incidents import IncidentService, SequenceInput
 from imtui.engine.video.media import MediaStore
 from imtui.engine.video.recordings import RecordingService
 from imtui.engine.video.synthetic import SyntheticCamera
-from imtui.engine.video.worker import Worker
+from imtui.engine.video.worker import Worker, record_synthetic
 from imtui.storage.models import Camera, Recording
 from mjpeg_server import MjpegCamera
-from recording import record, settings_for
+from recording import settings_for
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 async def test_recorded_periods_match_the_motion_truth(db, tmp_path) -> None:  # noqa: ANN001
     worker = Worker(db, settings_for(db, tmp_path / "media"))
     cam = SyntheticCamera.from_source("synthetic:?size=640x480&fps=4&every=20&cross=6", start=T0)
-    await record(worker, 1, cam, 90)
+    await record_synthetic(worker, 1, cam, 90)
     periods = await worker.recordings.periods(ADMIN, 1, T0, T0 + timedelta(minutes=5))
     truth = cam.motion_periods(90)
     assert len(periods) == len(truth) == 5
@@ -65,7 +65,7 @@ async def test_recorded_periods_match_the_motion_truth(db, tmp_path) -> None:  #
 async def test_retention_deletes_unlocked_recordings_only(db, tmp_path) -> None:  # noqa: ANN001
     worker = Worker(db, settings_for(db, tmp_path / "media"))
     cam = SyntheticCamera.from_source("synthetic:?size=320x240&fps=4&every=20&cross=4", start=T0)
-    await record(worker, 1, cam, 40)
+    await record_synthetic(worker, 1, cam, 40)
     periods = await worker.recordings.periods(ADMIN, 1, T0, T0 + timedelta(hours=1))
     assert len(periods) == 2
     incidents = IncidentService(db)
@@ -100,10 +100,10 @@ async def test_storage_trouble_becomes_an_event_not_a_crash(db, tmp_path) -> Non
     blocker.write_text("a file where the media store should be")
     worker = Worker(db, settings_for(db, blocker / "media"))
     cam = SyntheticCamera.from_source("synthetic:?size=320x240&fps=4&every=10&cross=4", start=T0)
-    await record(worker, 1, cam, 12)
+    await record_synthetic(worker, 1, cam, 12)
     full = Worker(db, settings_for(db, tmp_path / "media"))
     full.store = MediaStore(tmp_path / "media", min_free_bytes=1 << 62)
-    await record(full, 2, cam, 12)
+    await record_synthetic(full, 2, cam, 12)
     listed = await EventService(db).list(ADMIN, kind=events.STORAGE_ERROR)
     assert {e.camera_id for e in listed} == {1, 2} and len(listed) == 2  # once per outage, not per frame
     by_camera = {e.camera_id: e.message for e in listed}

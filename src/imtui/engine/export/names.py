@@ -33,18 +33,23 @@ def inside(folder: Path, name: str) -> Path:
     return target
 
 
-def export_folder(raw: str) -> Path:
-    """The folder typed for an export: it must exist and be writable."""
+def writable_folder(folder: Path, field: str, label: str) -> Path:
+    """``folder`` if it exists and this process may write there; else InvalidInput naming the
+    field (``label``, as the operator sees it) and the fix."""
     import os
 
+    if not folder.is_dir():
+        raise InvalidInput(field, _("{label}: the folder {folder} does not exist; type an existing folder.").format(
+            label=label, folder=clean(str(folder))))
+    if not os.access(folder, os.W_OK):
+        raise InvalidInput(field, _("{label}: the folder {folder} is not writable; choose another.").format(
+            label=label, folder=clean(str(folder))))
+    return folder
+
+
+def export_folder(raw: str) -> Path:
+    """The folder typed for an export: it must exist and be writable."""
     text = raw.strip()
     if not text:
         raise InvalidInput("folder", _("Export to: type a folder, e.g. ~/exports."))
-    folder = Path(text).expanduser()
-    if not folder.is_dir():
-        raise InvalidInput("folder", _("Export to: the folder {folder} does not exist; type an existing folder.").format(
-            folder=clean(str(folder))))
-    if not os.access(folder, os.W_OK):
-        raise InvalidInput("folder", _("Export to: the folder {folder} is not writable; choose another.").format(
-            folder=clean(str(folder))))
-    return folder
+    return writable_folder(Path(text).expanduser(), "folder", _("Export to"))

@@ -41,7 +41,7 @@ from imtui.engine.times import utcnow
 from imtui.engine.video.recordings import Clip, RecordingService
 from imtui.i18n import _
 from imtui.storage.db import Database
-from imtui.storage.models import Camera, ExportItem, Incident
+from imtui.storage.models import Camera, ExportItem
 
 EXPORT_FORMATS = ("mp4", "avi", "package")
 REPORT_WEIGHT = 40  # progress units of one report (about the time of 40 frames)
@@ -136,8 +136,7 @@ class ExportService(Service):
         require(actor, Feature.EXPORT, Level.MANAGE)
         require(actor, Feature.SEQUENCES, Level.VIEW)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
-            t = Incident.__table__
-            if (await s.execute(sa.select(t.c.id).where(t.c.id == incident_id))).first() is None:
+            if not await IncidentService._exists(s, incident_id):
                 raise StaleError()
             sequences = await load_sequences(s, incident_id)
             if not sequences:
@@ -176,8 +175,7 @@ class ExportService(Service):
         require(actor, Feature.EXPORT, Level.MANAGE)
         require(actor, Feature.SEQUENCES, Level.VIEW)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            t = Incident.__table__
-            if (await s.execute(sa.select(t.c.id).where(t.c.id == incident_id))).first() is None:
+            if not await IncidentService._exists(s, incident_id):
                 raise StaleError()
             return [ExportItemView(0, incident_id, q.camera_id, q.camera_name, q.start_time, q.end_time)
                     for q in await load_sequences(s, incident_id)]
@@ -247,9 +245,8 @@ class ExportService(Service):
         details = f"{options.format} {final}: {len(clips)} clip(s)" + (
             f", manifest sha256 {manifest_hash}" if manifest_hash else "")
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
-            t = Incident.__table__
             for incident_id in ids:
-                if (await s.execute(sa.select(t.c.id).where(t.c.id == incident_id))).first() is not None:
+                if await IncidentService._exists(s, incident_id):
                     IncidentService._log(s, incident_id, actor, act.EXPORTED, details)
         seconds = sum(((c.last - c.first).total_seconds() + 1 / c.fps) for c in clips if c.first and c.last)
         return ExportResult(path, tuple(clips), tuple(job.report_paths), manifest_hash, seconds,

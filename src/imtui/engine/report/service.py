@@ -12,7 +12,6 @@ PDF is safely on disk.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import tempfile
@@ -21,13 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-import sqlalchemy as sa
 
 from imtui.engine import activity as act
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.datafields import display_value
 from imtui.engine.errors import InvalidInput, ServiceError, StaleError, UnavailableError
+from imtui.engine.export.names import writable_folder
 from imtui.engine.incidents import (IncidentService, load_calls, load_categories, load_comments, load_core,
                                     load_data, load_sequences)
 from imtui.engine.permissions import Actor, Feature, Level, allowed, require
@@ -39,7 +38,6 @@ from imtui.engine.video.recordings import RecordingService
 from imtui.i18n import _, current_language
 from imtui.safetext import clean
 from imtui.storage.db import Database
-from imtui.storage.models import Incident
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is happening
 
@@ -74,13 +72,7 @@ def report_path(raw: str, incident_id: int) -> Path:
         path = path / f"incident-{incident_id}-report.pdf"
     if path.suffix.lower() != ".pdf":
         path = path.with_name(path.name + ".pdf")
-    folder = path.parent
-    if not folder.is_dir():
-        raise InvalidInput("path", _("Save as: the folder {folder} does not exist; type an existing folder.").format(
-            folder=clean(str(folder))))
-    if not os.access(folder, os.W_OK):
-        raise InvalidInput("path", _("Save as: the folder {folder} is not writable; choose another.").format(
-            folder=clean(str(folder))))
+    writable_folder(path.parent, "path", _("Save as"))
     return path
 
 
@@ -263,8 +255,7 @@ class ReportService(Service):
         exists, so a failure here is reported, not hidden."""
         try:
             async with self.db.write() as s:
-                t = Incident.__table__
-                if (await s.execute(sa.select(t.c.id).where(t.c.id == incident_id))).first() is not None:
+                if await IncidentService._exists(s, incident_id):
                     IncidentService._log(s, incident_id, actor, action, details)
                 audit.record(s, actor, audit_action, f"incident {incident_id}", details)
         except ServiceError:

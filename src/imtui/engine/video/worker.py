@@ -303,3 +303,18 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, s
     finally:
         await db.dispose()
 
+
+async def record_synthetic(worker: Worker, camera_id: int, cam, seconds: float) -> None:  # noqa: ANN001
+    """Record ``seconds`` of a synthetic camera as fast as it renders, through a real Recorder,
+    and index the segments with ``worker.flush``: recordings at chosen (past) times for tests,
+    benchmarks and demos, without waiting in real time."""
+    from datetime import timedelta
+
+    s = worker.settings
+    rec = Recorder(worker.store, camera_id, fps=cam.fps, pre=s.pre_seconds, post=s.post_seconds,
+                   segment_seconds=s.segment_seconds, outbox=lambda item: worker.outbox.put((camera_id, item)))
+    for i in range(int(seconds * cam.fps)):
+        frame, _visible = cam.frame(i)
+        rec.feed(frame, cam.start + timedelta(seconds=cam.time_of(i)))
+    rec.close()
+    await worker.flush()
