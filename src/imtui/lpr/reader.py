@@ -27,7 +27,7 @@ PASS1_SIDE = 480
 PASS2_SIDE = 960
 FORMAT_BONUS = 0.10  # fits a national format exactly (lpr-fast: +0.1 for br masks)
 LENGTH_BONUS = 0.05  # 6 or 7 characters, the commonest plate lengths
-MIXED_BONUS = 0.15  # letters and digits: words on signs and trucks (EXIT, PENSKE) and dates (201404) lose
+MIXED_BONUS = 0.30  # letters and digits: words on signs and trucks (EXIT, PENSKE) and dates (201404) lose
 BOX_TO_CHAR = 0.72  # text box height (detector unclip 1.6) -> character height, measured on the set
 
 
