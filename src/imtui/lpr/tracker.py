@@ -4,10 +4,11 @@ A vehicle is read in several frames, not always the same way (a character misrea
 in the picture).  Reads that agree exactly join the open passage while the gap to its last read is
 under ``SAME_GAP`` seconds; reads that differ (partial or misread: a substring, or within two edits)
 join only within "time span for avoiding partial recognitions" (manual 004: 0–5 s, every
-recognition is delayed by that much).  A passage closes when no read has joined it for its span;
-its plate is then voted per character among the reads of the most common length (the longest
-on a tie: the most complete), weighted by confidence, and its snapshot is the crop of its most
-confident read.
+recognition is delayed by that much).  The reads of one frame are different plates (two lanes, a
+fleet with near numbers): each joins a different passage, the same text first, else the most
+similar.  A passage closes when no read has joined it for its span; its plate is then voted per
+character among the reads of the most common length (the longest on a tie: the most complete),
+weighted by confidence, and its snapshot is the crop of its most confident read.
 """
 
 from __future__ import annotations
@@ -98,20 +99,20 @@ class PassageTracker:
         return max(SAME_GAP, self.partial)
 
     def feed(self, t: float, reads: list[PlateRead], frame: np.ndarray | None = None) -> list[Recognition]:
+        taken: list[_Passage] = []  # one read per passage per frame: a frame's reads are different plates
         for r in reads:
-            target = None
-            for p in self._open:
-                gap = t - p.last
-                if r.text in p.texts() and gap <= SAME_GAP:
-                    target = p
-                    break
-                if self.partial > 0 and gap <= self.partial and any(similar(r.text, x) for x in p.texts()):
-                    target = p
-                    break
+            free = [p for p in self._open if all(p is not q for q in taken)]
+            # the same text first (in any open passage), then the most similar within the partial window
+            target = next((p for p in free if r.text in p.texts() and t - p.last <= SAME_GAP), None)
+            if target is None and self.partial > 0:
+                near = [(min(edit_distance(r.text, x) for x in p.texts()), i, p) for i, p in enumerate(free)
+                        if t - p.last <= self.partial and any(similar(r.text, x) for x in p.texts())]
+                target = min(near, key=lambda n: n[:2])[2] if near else None
             if target is None:
                 target = _Passage()
                 self._open.append(target)
             target.reads.append((t, r))
+            taken.append(target)
             if frame is not None and r.confidence > target.best_conf:
                 x, y, w, h = r.box
                 target.best_conf = r.confidence
