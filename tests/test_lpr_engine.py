@@ -497,3 +497,31 @@ def test_cli_unreadable_file(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert str(broken) in result.stderr and str(broken) not in result.stdout
     lines = result.stdout.splitlines()  # the other file is still read: path first when there are several
     assert len(lines) == 1 and lines[0].split("\t")[:2] == [str(good), photo("eu/test_054.jpg")[1]], lines
+
+
+def test_max_fps_follows_a_grid_so_three_of_four_frames_a_second_are_read() -> None:
+    from imtui.lpr.settings import next_slot
+
+    slot, read = float("-inf"), []
+    for i in range(12):  # three seconds of a 4 fps camera
+        t = i * 0.25
+        if t < slot:
+            continue
+        read.append(t)
+        slot = next_slot(slot if slot > float("-inf") else t, t, 3.0)
+    assert len(read) == 9  # 3 a second (scheduling from each frame's own time gave 2)
+
+
+def test_the_most_complete_read_wins_when_it_has_support() -> None:
+    # the plate half in the picture for three frames, whole for two: the whole plate is kept
+    assert vote([pr("RK755A")] * 3 + [pr("RK755AJ")] * 2)[0] == "RK755AJ"
+    # one longer read alone is an extra character, not a more complete plate
+    assert vote([pr("RK755AJ")] * 3 + [pr("RK755AJ1")])[0] == "RK755AJ"
+
+
+def test_stored_settings_read_booleans_written_as_text() -> None:
+    from imtui.lpr.settings import from_dict
+
+    assert from_dict({"interlaced": "false"}).interlaced is False
+    assert from_dict({"interlaced": "true"}).interlaced is True
+    assert from_dict({"interlaced": True}).interlaced is True

@@ -19,7 +19,8 @@ class RecognitionSettings:
     max_char_height: float = 30.0
     # Interlaced video from moving vehicles combs; keep the even lines, then stretch back.
     interlaced: bool = False
-    # Stream only: frames per second handed to recognition (0: every frame).
+    # Stream only: frames per second handed to recognition (0: every frame), on a regular grid
+    # (see next_slot).
     max_fps: float = 4.0
     # Time budget per frame in seconds (0: no limit): the detailed second pass is skipped when
     # it would not fit (manual: 0.2 s recommended).
@@ -49,7 +50,7 @@ class RecognitionSettings:
         if self.max_plates < 0:
             problems.append("maximum plates per frame: use 0 (unlimited) or a positive whole number")
         if not 0 <= self.partial_seconds <= 5:
-            problems.append("time span against partial recognitions: 0 to 5 seconds")
+            problems.append("time span in seconds for avoiding partial recognitions: 0 to 5 seconds")
         for polygon in self.area:
             if len(polygon) < 3 or any(not (0 <= x <= 1 and 0 <= y <= 1) for x, y in polygon):
                 problems.append("recognition area: each polygon needs 3 or more points inside the frame (0..1)")
@@ -57,6 +58,15 @@ class RecognitionSettings:
         if not self.countries:
             problems.append("country modules: enable at least one")
         return problems
+
+
+def next_slot(previous: float, t: float, max_fps: float) -> float:
+    """After processing a frame at ``t``: the earliest time of the next one.  Slots follow a grid
+    of 1/max_fps from the previous slot, so a 4 fps camera limited to 3 gives 3 frames a second
+    (scheduling from ``t`` would give 2); after a gap the grid restarts at ``t``."""
+    interval = 1.0 / max_fps
+    slot = previous + interval
+    return slot - 1e-6 if slot > t else t + interval - 1e-6
 
 
 PHOTO = RecognitionSettings(max_seconds_per_frame=0.0, max_plates=0, discard_below=0.0)
@@ -92,7 +102,8 @@ def from_dict(data: dict) -> RecognitionSettings:
         if "max_plates" in kwargs:
             kwargs["max_plates"] = int(kwargs["max_plates"])
         if "interlaced" in kwargs:
-            kwargs["interlaced"] = bool(kwargs["interlaced"])
+            value = kwargs["interlaced"]
+            kwargs["interlaced"] = value.strip().lower() in ("true", "1", "yes") if isinstance(value, str) else bool(value)
         settings = RecognitionSettings(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"recognition settings: {exc}") from exc

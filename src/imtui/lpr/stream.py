@@ -9,7 +9,7 @@ import numpy as np
 
 from imtui.lpr.countries import CountryModule
 from imtui.lpr.reader import PlateReader, modules_for
-from imtui.lpr.settings import RecognitionSettings
+from imtui.lpr.settings import RecognitionSettings, next_slot
 from imtui.lpr.tracker import PassageTracker, Recognition
 
 
@@ -33,7 +33,7 @@ class StreamRecognizer:
             self.skipped += 1
             return self.tracker.feed(t, [])
         if self.settings.max_fps > 0:
-            self._next = t + 1.0 / self.settings.max_fps - 1e-6
+            self._next = next_slot(self._next if self._next > float("-inf") else t, t, self.settings.max_fps)
         self.processed += 1
         result = self.reader.read(frame, self.settings, self.modules)
         return self.tracker.feed(t, result.reads, frame)

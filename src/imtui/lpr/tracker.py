@@ -68,11 +68,7 @@ class _Passage:
         return {r.text for _t, r in self.reads}
 
 
-def vote(reads: list[PlateRead]) -> tuple[str, float, str]:
-    """(plate, confidence, country) by per-character vote (see the module docstring)."""
-    lengths = Counter(len(r.text) for r in reads)
-    top = max(lengths.values())
-    length = max(n for n, c in lengths.items() if c == top)
+def _vote_length(reads: list[PlateRead], length: int) -> str:
     same = [r for r in reads if len(r.text) == length]
     chars = []
     for i in range(length):
@@ -80,7 +76,27 @@ def vote(reads: list[PlateRead]) -> tuple[str, float, str]:
         for r in same:
             weight[r.text[i]] += max(r.confidence, 1e-3)
         chars.append(max(weight.items(), key=lambda kv: (kv[1], kv[0]))[0])
-    plate = "".join(chars)
+    return "".join(chars)
+
+
+def vote(reads: list[PlateRead]) -> tuple[str, float, str]:
+    """(plate, confidence, country): a per-character vote among the reads of the most common
+    length (the longest on a tie); then, since the manual keeps "the most complete recognition",
+    a longer vote that contains it and has real support (two reads or more, at least half as many)
+    replaces it: the plate read whole where most frames saw part of it.  A lone longer read, or one
+    that does not contain it, is a misread with an extra character."""
+    lengths = Counter(len(r.text) for r in reads)
+    top = max(lengths.values())
+    length = max(n for n, c in lengths.items() if c == top)
+    plate = _vote_length(reads, length)
+    for longer in sorted((n for n in lengths if n > length), reverse=True):
+        if lengths[longer] < max(2, top / 2):
+            continue  # one odd longer read is a misread with an extra character, not the whole plate
+        candidate = _vote_length(reads, longer)
+        if plate in candidate:
+            plate, length = candidate, longer
+            break
+    same = [r for r in reads if len(r.text) == length]
     agreeing = [r for r in same if r.text == plate] or same
     confidence = sum(r.confidence for r in agreeing) / len(agreeing)
     country = max(agreeing, key=lambda r: r.confidence).country

@@ -7,13 +7,12 @@ recorder or the plate reader made of the frames.
 
 Source strings: ``synthetic:`` or ``synthetic:?size=640x480&fps=4&seed=3&plates=AB123CD,XY987ZT``
 ``&every=20&cross=6`` (a vehicle enters every ``every`` seconds and takes ``cross`` seconds to cross
-the picture).  Without ``plates`` the plates are random in a French-like format (AB-123-CD).
+the picture).  Without ``plates`` the plates are random in the French SIV format (AB-123-CD, no I, O or U).
 """
 
 from __future__ import annotations
 
 import random
-import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -76,7 +75,7 @@ class SyntheticCamera:
         if self.plates:
             plate = self.plates[n % len(self.plates)]
         else:
-            letters = string.ascii_uppercase
+            letters = "ABCDEFGHJKLMNPQRSTVWXYZ"  # as French SIV plates: no I, O or U (look like 1, 0, V)
             plate = f"{rng.choice(letters)}{rng.choice(letters)}-{rng.randint(100, 999)}-" \
                     f"{rng.choice(letters)}{rng.choice(letters)}"
         enters = n * self.every + self.every / 4
