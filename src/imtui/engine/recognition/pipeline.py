@@ -110,14 +110,12 @@ class LprPipeline:
             with self._lock:
                 cam.in_flight -= 1
             return False
-        future.add_done_callback(lambda f: self._done(camera_id, t, frame, f))
+        future.add_done_callback(lambda f: self._done(camera_id, cam, t, frame, f))
         return True
 
-    def _done(self, camera_id: int, t: float, frame: np.ndarray, future: Future) -> None:
-        cam = self.cameras.get(camera_id)
-        if cam is not None:
-            with self._lock:
-                cam.in_flight -= 1
+    def _done(self, camera_id: int, cam: _Camera, t: float, frame: np.ndarray, future: Future) -> None:
+        with self._lock:  # the camera the frame was offered for (a reconfigure replaces the entry)
+            cam.in_flight -= 1
         try:
             reads = future.result()
         except Exception as exc:  # noqa: BLE001 - one bad frame must not stop recognition
@@ -168,6 +166,8 @@ class LprPipeline:
                     ok, jpeg = cv2.imencode(".jpg", r.snapshot, [cv2.IMWRITE_JPEG_QUALITY, 90])
                     if ok:
                         path.write_bytes(jpeg.tobytes())
+                    else:
+                        snapshot = ""  # never point at a file that was not written
                 except OSError as exc:
                     log.warning("cannot write plate snapshot: %s", exc)
                     snapshot = ""

@@ -140,11 +140,15 @@ class LprService(Service):
         relative = f"{SNAPSHOT_DIR}/{camera_id}/{secrets.token_hex(8)}.jpg"
         path = self.store.absolute(relative)
         await asyncio.to_thread(_write, path, jpeg.tobytes())
-        async with self._guard(_("Cannot save snapshot. Try again later.")), self.db.write() as s:
-            await self._camera_name(s, camera_id)
-            t = LprSnapshot.__table__
-            return (await s.execute(sa.insert(t).values(camera_id=camera_id, name=name[:200], path=relative,
-                                                        added_at=utcnow()).returning(t.c.id))).scalar_one()
+        try:
+            async with self._guard(_("Cannot save snapshot. Try again later.")), self.db.write() as s:
+                await self._camera_name(s, camera_id)
+                t = LprSnapshot.__table__
+                return (await s.execute(sa.insert(t).values(camera_id=camera_id, name=name[:200], path=relative,
+                                                            added_at=utcnow()).returning(t.c.id))).scalar_one()
+        except BaseException:
+            path.unlink(missing_ok=True)  # no row (unknown camera, database down): no orphan file
+            raise
 
     async def snapshots(self, actor: Actor, camera_id: int) -> list[SnapshotView]:
         require(actor, Feature.PROPERTIES, Level.VIEW)
@@ -203,8 +207,8 @@ class LprService(Service):
         stmt = sa.select(t).order_by(t.c.at.desc(), t.c.id.desc()).limit(limit)
         if camera_id is not None:
             stmt = stmt.where(t.c.camera_id == camera_id)
-        if plate:
-            stmt = stmt.where(t.c.plate == plate.upper())
+        if plate:  # stored as read, without separators: "ab-123 cd" finds AB123CD
+            stmt = stmt.where(t.c.plate == "".join(ch for ch in plate.upper() if ch.isalnum()))
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
             return [RecognitionView(r.id, r.camera_id, r.at, r.last_seen, r.plate, r.country, r.confidence, r.reads,
                                     r.snapshot) for r in await s.execute(stmt)]
