@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from imtui.engine.video.media import MediaStore
 from imtui.lpr.reader import PlateRead
-from imtui.lpr.settings import RecognitionSettings, from_dict, to_dict
+from imtui.lpr.settings import RecognitionSettings, from_dict, next_slot, to_dict
 from imtui.lpr.tracker import PassageTracker, Recognition
 from imtui.storage.db import Database
 from imtui.storage.models import PlateRecognition
@@ -101,7 +101,7 @@ class LprPipeline:
                 cam.skipped += 1
                 return False
             if cam.settings.max_fps > 0:
-                cam.next_t = t + 1.0 / cam.settings.max_fps - 1e-6
+                cam.next_t = next_slot(cam.next_t if cam.next_t > float("-inf") else t, t, cam.settings.max_fps)
             cam.in_flight += 1
             cam.offered += 1
         try:
