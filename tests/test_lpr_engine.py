@@ -198,9 +198,9 @@ class CountingReader(PlateReader):
         super().__init__(inner.ocr)
         self.times: list[int] = []
 
-    def read(self, frame, settings=None, modules=None) -> FrameResult:  # noqa: ANN001
+    def read(self, frame, settings=None, modules=None, *, whole_only=False) -> FrameResult:  # noqa: ANN001
         self.times.append(int(frame[0, 0, 0]))
-        return super().read(frame, settings, modules)
+        return super().read(frame, settings, modules, whole_only=whole_only)
 
 
 def test_maximum_frames_per_second(reader: PlateReader) -> None:

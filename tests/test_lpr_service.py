@@ -363,11 +363,6 @@ def test_cli_recognitions(cli) -> None:  # noqa: ANN001
 
 
 @needs_photos
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug, not the service's: auto_configure measures character heights on the whole frame "
-    "read at 480 px, where the text box is inflated (AYO9034: 7.0 % of the frame height); inside the "
-    "small area it proposes the plate is read at a finer scale and measures 4.4 %, below the proposed "
-    "minimum of 4.9 %, so the settings it stores no longer read the snapshot they came from"))
 async def test_settings_auto_configured_from_one_snapshot_still_read_it(sqlite_url, tmp_path) -> None:  # noqa: ANN001
     from imtui.engine.seed import seed_defaults
 

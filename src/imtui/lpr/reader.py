@@ -1,9 +1,11 @@
 """Reading plates in one frame: cheap detection first, full detail only when needed.
 
 Pass 1 runs the text detector on the frame (or the recognition area) scaled to 480 px; the
-recogniser reads tight crops cut from the full-resolution frame.  Only when no plate reaches
-"stop recognition above" does pass 2 run the detector at 960 px (small, far plates), within the
-frame's time budget; both passes' candidates are pooled.  Each candidate is fitted to the
+recogniser reads tight crops cut from the full-resolution frame.  Only when no plate-like read
+reaches "stop recognition above" does pass 2 run the detector at 1280 px (small, far plates) in
+two overlapping tiles, within the frame's time budget; both passes' candidates are pooled.  In a
+stream, text touching the picture's border is not read (a plate half in the picture reads as a
+wrong plate).  Each candidate is fitted to the
 camera's country modules (look-alike characters corrected only where a format fixes the class)
 and ranked by the recogniser's confidence, with a bonus for fitting a national format and for
 plate-like lengths.  Measured on the developer set in bench/lpr.py; the README says what each
@@ -20,11 +22,13 @@ import numpy as np
 
 from imtui.lpr.candidates import Candidate, join_side_by_side
 from imtui.lpr.countries import CountryModule, fit, load_modules
-from imtui.lpr.ocr import Ocr, shared
+from imtui.lpr.ocr import Ocr, TextBox, shared
 from imtui.lpr.settings import RecognitionSettings
 
 PASS1_SIDE = 480
-PASS2_SIDE = 960
+PASS2_SIDE = 1280
+TILE_SIDE = 960  # a detector input longer than this is split into two overlapping tiles
+TILE_OVERLAP = 0.35  # of the longer side, so a plate on the cut is whole in one tile
 FORMAT_BONUS = 0.10  # fits a national format exactly (lpr-fast: +0.1 for br masks)
 LENGTH_BONUS = 0.05  # 6 or 7 characters, the commonest plate lengths
 MIXED_BONUS = 0.30  # letters and digits: words on signs and trucks (EXIT, PENSKE) and dates (201404) lose
@@ -84,7 +88,10 @@ class PlateReader:
         self.ocr = ocr or shared()
 
     def read(self, frame: np.ndarray, settings: RecognitionSettings | None = None,
-             modules: list[CountryModule] | None = None) -> FrameResult:
+             modules: list[CountryModule] | None = None, *, whole_only: bool = False) -> FrameResult:
+        """Plates in one frame, best first.  ``whole_only`` (streams) ignores text touching the
+        picture's border: a plate entering or leaving reads as a shorter, wrong plate, and the
+        vehicle's other frames show it whole.  A still photo keeps them (its plate may touch the edge)."""
         settings = settings or RecognitionSettings()
         modules = modules if modules is not None else modules_for(settings.countries)
         started = time.perf_counter()
@@ -109,18 +116,20 @@ class PlateReader:
             if passes and max(work.shape[:2]) <= PASS1_SIDE:
                 break  # pass 1 already saw every pixel
             elapsed = time.perf_counter() - started
-            if passes and settings.max_seconds_per_frame and elapsed * 5 > settings.max_seconds_per_frame:
-                break  # pass 2 costs about four times pass 1: it would not fit the budget
-            pooled += self._pass(work, side, frame_h, settings, modules, (ax, ay))
+            if passes and settings.max_seconds_per_frame and elapsed * (1 + _pass2_cost()) > settings.max_seconds_per_frame:
+                break  # pass 2 would not fit the frame's time budget
+            pooled += self._pass(work, side, frame_h, settings, modules, (ax, ay), whole_only)
             passes += 1
         reads = _choose(pooled, settings)
         return FrameResult(reads, (time.perf_counter() - started) * 1000, passes)
 
     def _pass(self, work: np.ndarray, side: int, frame_h: int, settings: RecognitionSettings,
-              modules: list[CountryModule], offset: tuple[int, int]) -> list[PlateRead]:
-        boxes = self.ocr.detect(work, side)
+              modules: list[CountryModule], offset: tuple[int, int], whole_only: bool) -> list[PlateRead]:
+        boxes = self._detect(work, side)
         lo, hi = settings.min_char_height / 100 * frame_h, settings.max_char_height / 100 * frame_h
-        boxes = [b for b in boxes if lo <= b.height * BOX_TO_CHAR <= hi and b.width >= b.height * 0.8]
+        h, w = work.shape[:2]
+        boxes = [b for b in boxes if lo <= b.height * BOX_TO_CHAR <= hi and b.width >= b.height * 0.8
+                 and not (whole_only and _cut(b, w, h))]
         if not boxes:
             return []
         crops = [self.ocr.crop(work, b) for b in boxes]
@@ -132,6 +141,43 @@ class PlateReader:
             if read is not None:
                 out.append(read)
         return out
+
+
+    def _detect(self, work: np.ndarray, side: int) -> list[TextBox]:
+        """The detector at ``side`` px; above TILE_SIDE the frame is cut into overlapping tiles
+        along its longer axis, each detected at the same scale (the detector's memory follows its
+        input size: a 1280 px pass in two tiles stays under the RSS target, and finds the small
+        plates a 960 px pass misses)."""
+        h, w = work.shape[:2]
+        scale = min(1.0, side / max(h, w))
+        if max(h, w) * scale <= TILE_SIDE:
+            return self.ocr.detect(work, side)
+        horizontal = w >= h
+        length = w if horizontal else h
+        tile = int(length * (0.5 + TILE_OVERLAP / 2))
+        boxes: list[TextBox] = []
+        for start in (0, length - tile):
+            piece = work[:, start:start + tile] if horizontal else work[start:start + tile, :]
+            shift = np.array([start, 0] if horizontal else [0, start], dtype=np.float32)
+            for b in self.ocr.detect(piece, max(1, round(max(piece.shape[:2]) * scale))):
+                ph, pw = piece.shape[:2]
+                edge = start > 0 and (b.points[:, 0 if horizontal else 1].min() <= 2)
+                edge |= start == 0 and (b.points[:, 0 if horizontal else 1].max() >= (pw if horizontal else ph) - 3)
+                if not edge:  # a box cut by the tile's inner edge is whole in the other tile
+                    boxes.append(TextBox(b.points + shift, b.score))
+        return boxes
+
+
+def _pass2_cost() -> float:
+    """Pass 2's time as a multiple of pass 1's: the detector's cost follows its input's pixels."""
+    return (PASS2_SIDE / PASS1_SIDE) ** 2 * (1 + TILE_OVERLAP)
+
+
+def _cut(box: TextBox, w: int, h: int) -> bool:
+    """A text box touching the picture's (or the recognition area's) border: a plate entering or
+    leaving the frame, whose visible part would be read as a shorter, wrong plate."""
+    x, y, bw, bh = box.rect
+    return x <= 1 or y <= 1 or x + bw >= w - 2 or y + bh >= h - 2
 
 
 def _fitted(cand: Candidate, modules: list[CountryModule], offset: tuple[int, int]) -> PlateRead | None:

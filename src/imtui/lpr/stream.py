@@ -35,7 +35,7 @@ class StreamRecognizer:
         if self.settings.max_fps > 0:
             self._next = next_slot(self._next if self._next > float("-inf") else t, t, self.settings.max_fps)
         self.processed += 1
-        result = self.reader.read(frame, self.settings, self.modules)
+        result = self.reader.read(frame, self.settings, self.modules, whole_only=True)
         return self.tracker.feed(t, result.reads, frame)
 
     def close(self) -> list[Recognition]:

@@ -84,5 +84,19 @@ def auto_configure(reader: PlateReader, snapshots: list[tuple[str, np.ndarray]],
     mx, my = (x1 - x0) * 0.25 + 0.05, (y1 - y0) * 0.5 + 0.05  # plates move: leave room around them
     ax0, ay0, ax1, ay1 = max(0.0, x0 - mx), max(0.0, y0 - my), min(1.0, x1 + mx), min(1.0, y1 + my)
     area = (((ax0, ay0), (ax1, ay0), (ax1, ay1), (ax0, ay1)),)
-    return replace(settings, min_char_height=round(lo, 2), max_char_height=round(hi, 2),
-                   area=tuple(tuple((round(x, 4), round(y, 4)) for x, y in poly) for poly in area))
+    found = _found(reader, snapshots, wide, modules)
+    proposed = settings
+    # The detector measures a plate a little differently inside a smaller area (another scale):
+    # widen the heights until the proposal reads every snapshot the wide-open settings read.
+    for _attempt in range(4):
+        proposed = replace(settings, min_char_height=round(lo, 2), max_char_height=round(hi, 2),
+                           area=tuple(tuple((round(x, 4), round(y, 4)) for x, y in poly) for poly in area))
+        if _found(reader, snapshots, replace(proposed, max_seconds_per_frame=0.0, max_plates=0), modules) >= found:
+            return proposed
+        lo, hi = max(0.5, lo * 0.7), min(100.0, hi * 1.3)
+    return replace(proposed, area=())  # still short: keep the heights, give up the area
+
+
+def _found(reader: PlateReader, snapshots: list[tuple[str, np.ndarray]], settings: RecognitionSettings,
+           modules: list) -> int:  # noqa: ANN001
+    return sum(1 for _name, image in snapshots if reader.read(image, settings, modules).reads)

@@ -52,7 +52,7 @@ def _init_process() -> None:
 
 def _read(frame: np.ndarray, settings: dict) -> list[PlateRead]:
     assert _reader is not None
-    return _reader.read(frame, from_dict(settings)).reads
+    return _reader.read(frame, from_dict(settings), whole_only=True).reads
 
 
 @dataclass
