@@ -151,7 +151,9 @@ async def test_the_app_purges_expired_projects_at_start(sqlite_url: str) -> None
     app = make_app(sqlite_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await wait_for(lambda: "100 incident projects" not in page_info(app) and "of" in page_info(app), timeout=30, pilot=pilot)  # the purge and the reload take longer on a busy machine
+        # the purge and the reload take a while on a busy machine
+        await wait_for(lambda: "100 incident projects" not in page_info(app) and "of" in page_info(app),
+                       timeout=30, pilot=pilot)
         await settle(app, pilot)
         shown = int(page_info(app).split("·")[1].split()[0])
     db = Database(sqlite_url)
