@@ -378,3 +378,18 @@ async def test_settings_auto_configured_from_one_snapshot_still_read_it(sqlite_u
         assert (await lpr.validate(ADMIN, 1)).detected == 1
     finally:
         await db.dispose()
+
+
+@needs_photos
+def test_cli_snapshot_from_the_live_picture(cli) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    assert "--live" in refused(cli("snapshot", "1"))  # neither files nor --live
+    assert "no live picture" in refused(cli("snapshot", "1", "--live"))  # the worker has not written one
+    MediaStore(cli.media).write_live(1, photo(PHOTOS[0]), datetime(2026, 3, 1, 8, 0, tzinfo=UTC), 0.1)
+    added = ok(cli("snapshot", "1", "--live"))
+    assert len(added["ids"]) == 1
+    (stored,) = (cli.media / "lpr-snapshots" / "1").glob("*.jpg")
+    assert cv2.imread(str(stored)).shape == photo(PHOTOS[0]).shape
+    ok(cli("settings", "1", "--country", "BR"))
+    assert ok(cli("validate", "1"))["details"][0]["plates"] == ["AYO9034"]

@@ -149,24 +149,38 @@ def settings_cmd(
 def snapshot_cmd(
     ctx: typer.Context,
     camera: Annotated[int, typer.Argument(help=_("Camera ID."))],
-    images: Annotated[list[Path], typer.Argument(help=_("Image files to import as snapshots."))],
+    images: Annotated[list[Path] | None, typer.Argument(help=_("Image files to import as snapshots."))] = None,
+    live: Annotated[bool, typer.Option("--live", help=_(
+        "Capture the camera's latest frame (the worker must be recording it)."))] = False,
 ) -> None:
-    """Import snapshots for validation and auto-configuration."""
+    """Add snapshots for validation and auto-configuration: image files, or the live picture."""
     import cv2
 
     from imtui.cli import _emit, refuse
     from imtui.cli_admin import _run
     from imtui.safetext import clean
 
+    if not images and not live:
+        refuse(_("Snapshot: give image files, or --live to capture the camera's current picture."))
     loaded = []
-    for path in images:
+    for path in images or []:
         image = cv2.imread(str(path))
         if image is None:
             refuse(_("{path}: cannot read this image; give a JPEG or PNG file.").format(path=clean(str(path))))
         loaded.append((path.name, image))
 
     async def work(s, a):  # noqa: ANN001, ANN202
-        return [await s.lpr.add_snapshot(a, camera, image, name) for name, image in loaded]
+        items = list(loaded)
+        if live:
+            latest = s.recordings.latest(a, camera)
+            if latest is None:
+                from imtui.engine.errors import InvalidInput
+
+                raise InvalidInput("live", _("Snapshot: camera {id} has no live picture; is the worker recording it?")
+                                   .format(id=camera))
+            frame, at, _motion = latest
+            items.append((f"live {at.astimezone(s.settings.timezone):%Y-%m-%d %H:%M:%S}", frame))
+        return [await s.lpr.add_snapshot(a, camera, image, name) for name, image in items]
 
     ids = _run(ctx, work)
     _emit(ctx.find_root().obj, _("{n} snapshots added to camera {id}.").format(n=len(ids), id=camera), {"ids": ids})
