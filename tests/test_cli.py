@@ -26,6 +26,28 @@ def run(*args: str, env: dict[str, str] | None = None, trusted: bool = True,
                           timeout=120, input=stdin if stdin is not None else "")
 
 
+def run_in_process(*args: str, env: dict[str, str] | None = None, trusted: bool = True,
+                   stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``imtui ARGS`` in this process (Typer's runner): the same command objects as ``run`` without
+    paying an interpreter start and the imports per command (the admin tests make ~150 calls).
+    ``run`` keeps testing the real entry point."""
+    from unittest import mock
+
+    from typer.testing import CliRunner
+
+    import imtui.applog
+    from imtui.cli import app
+
+    base = {k: None for k in os.environ if k.startswith("IMTUI_")}
+    base["IMTUI_CONFIG"] = str(TRUST) if trusted else "/nonexistent/imtui.toml"
+    base.update(env or {})
+    with mock.patch.object(imtui.applog, "setup_logging", lambda *a, **k: None):  # one process, one log setup
+        result = CliRunner().invoke(app, list(args), env=base, input=stdin if stdin is not None else "")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
 def test_seed_creates_a_known_world(tmp_path) -> None:  # noqa: ANN001
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     r = run("--db", url, "--json", "seed", "--incidents", "120", "--cameras", "3")

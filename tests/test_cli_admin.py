@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_cli import run
+from test_cli import run_in_process as run
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ async def test_a_camera_holding_evidence_cannot_be_deleted(db: Database) -> None
 
 def test_cameras_cli(tmp_path) -> None:  # noqa: ANN001
     from test_cli_admin import admin, ok, refused
-    from test_cli import run
+    from test_cli import run_in_process as run
 
     url = f"sqlite:///{tmp_path / 'cams.db'}"
     assert run("--db", url, "seed", "--cameras", "2").returncode == 0
