@@ -300,6 +300,7 @@ async def test_view_video_plays_the_sequence_from_the_right_time(sqlite_url: str
         assert view.shown_time == paused_at + timedelta(seconds=0.25)
         await pilot.press("plus", "plus", "space")  # ×4: 4 drawn frames a second, 1 s of video each
         await wait_for(lambda: not screen.playing, timeout=10, pilot=pilot)
+        await settle(app, pilot)  # the player stops first, then draws the last frame
         assert view.shown_time == T0 + timedelta(seconds=30)  # stopped at the sequence's end
         assert_frame_is(view, view.shown_time)
         await pilot.press("escape")
