@@ -32,19 +32,7 @@ from imtui.engine.incidents import SequenceInput
 from imtui.engine.seed import seed_defaults
 from imtui.engine.services import Services
 from test_cli import run
-from test_report import T0, TITLE, World, copy_db, pdf_text, settings, world_template
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return world_template(tmp_path_factory)
-
-
-@pytest.fixture
-async def svc(world: World, tmp_path: Path):  # noqa: ANN201
-    services = Services(settings(copy_db(world, tmp_path), world.media))
-    yield services
-    await services.close()
+from test_report import T0, TITLE, World, copy_db, pdf_text, settings, svc, world  # noqa: F401 - fixtures
 
 
 @pytest.fixture
