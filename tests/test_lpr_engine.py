@@ -525,3 +525,15 @@ def test_stored_settings_read_booleans_written_as_text() -> None:
     assert from_dict({"interlaced": "false"}).interlaced is False
     assert from_dict({"interlaced": "true"}).interlaced is True
     assert from_dict({"interlaced": True}).interlaced is True
+
+
+def test_an_interlaced_stream_keeps_a_snapshot_without_combing(reader: PlateReader) -> None:
+    image, plate, _box = photo(SMALL_EU)
+    combed = comb(image, 12)
+    settings = replace(PHOTO, interlaced=True, max_fps=0.0, countries=tuple(EU))
+    stream = StreamRecognizer(reader, settings)
+    recognitions = stream.feed(0.0, combed) + stream.feed(0.25, combed) + stream.close()
+    assert [r.plate for r in recognitions] == [plate]
+    snapshot = recognitions[0].snapshot
+    x, y, w, h = recognitions[0].box
+    assert snapshot is not None and np.array_equal(snapshot, deinterlace(combed)[y:y + h, x:x + w])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from imtui.lpr.countries import CountryModule
-from imtui.lpr.reader import PlateReader, modules_for
+from imtui.lpr.reader import PlateReader, deinterlace, modules_for
 from imtui.lpr.settings import RecognitionSettings, next_slot
 from imtui.lpr.tracker import PassageTracker, Recognition
 
@@ -36,6 +36,8 @@ class StreamRecognizer:
             self._next = next_slot(self._next if self._next > float("-inf") else t, t, self.settings.max_fps)
         self.processed += 1
         result = self.reader.read(frame, self.settings, self.modules, whole_only=True)
+        if self.settings.interlaced:
+            frame = deinterlace(frame)  # the snapshot as the reader saw it, without combing
         return self.tracker.feed(t, result.reads, frame)
 
     def close(self) -> list[Recognition]:

@@ -26,7 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from imtui.engine.video.media import MediaStore
-from imtui.lpr.reader import PlateRead
+from imtui.lpr.reader import PlateRead, deinterlace
 from imtui.lpr.settings import RecognitionSettings, from_dict, next_slot, to_dict
 from imtui.lpr.tracker import PassageTracker, Recognition
 from imtui.storage.db import Database
@@ -143,6 +143,8 @@ class LprPipeline:
             if cam is None:
                 continue
             cam.last_frame = time.monotonic()
+            if frame is not None and cam.settings.interlaced:
+                frame = deinterlace(frame)  # the snapshot as the reader saw it, without combing
             finished += [(camera_id, r) for r in cam.tracker.feed(t, reads, frame)]
         for camera_id, cam in self.cameras.items():  # a stream that stopped: close after the span
             quiet = cam.last_frame and time.monotonic() - cam.last_frame > max(1.0, cam.settings.partial_seconds) + 1
