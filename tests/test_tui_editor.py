@@ -11,7 +11,7 @@ from imtui.engine.incidents import IncidentService, SequenceInput
 from imtui.engine.seed import seed_defaults
 from imtui.screens.editor import IncidentEditorScreen
 from imtui.storage.db import Database
-from pilot import make_app, notifications, settle
+from pilot import make_app, notifications, settle, wait_for
 
 T0 = datetime(2026, 2, 3, 10, 0, tzinfo=UTC)
 
@@ -190,8 +190,11 @@ async def test_user_text_is_shown_literally(sqlite_url: str) -> None:
         shown = "[bold]x[/] [@click=app.quit]q[/] ␛[2J [link=file:///etc/passwd]ok[/]"
         cell = app.screen.query_one("#incidents", DataTable).get_row_at(0)[6]
         assert cell.plain == shown and not cell.spans  # literal, no style from the text
-        screen_text = app.export_screenshot().replace("&#160;", " ")
-        assert "[@click=app.quit]q[/]" in screen_text and "␛[2J" in screen_text
+        def on_screen() -> bool:  # the first paint can lag the data on a loaded machine
+            text = app.export_screenshot().replace("&#160;", " ")
+            return "[@click=app.quit]q[/]" in text and "␛[2J" in text
+
+        await wait_for(on_screen, timeout=10, pilot=pilot)
         editor = await _open(app, pilot)
         # the editor shows markup as typed and control characters as placeholders
         assert editor.query_one("#description", TextArea).text == MARKUP.replace("\x1b", "␛")
