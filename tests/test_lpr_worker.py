@@ -160,3 +160,28 @@ async def test_worker_recognises_each_passage_once(db, tmp_path, monkeypatch) ->
     # frames 28 (7.0 s) and 92 (23.0 s) do it every time.
     if wrong:
         pytest.xfail("partial plates at the frame edge recognised as extra plates: " + "; ".join(wrong))
+
+
+async def test_a_reconfigured_camera_keeps_its_passage_and_no_camera_frees_the_pool(db, tmp_path) -> None:  # noqa: ANN001
+    from imtui.engine.recognition.pipeline import LprPipeline
+    from imtui.engine.video.media import MediaStore
+    from imtui.lpr.reader import PlateRead
+    from imtui.storage.models import PlateRecognition
+
+    pipeline = LprPipeline(db, MediaStore(tmp_path / "media"), "test-host", processes=1)
+    before = RecognitionSettings(countries=("FR",))
+    pipeline.configure({1: before})
+    assert pipeline._pool is not None  # noqa: SLF001 - the pool exists while a camera reads plates
+    read = PlateRead("AB123CD", "FR", 0.97, (10, 10, 120, 30), "AB123CD", "LLDDDLL", 1.0)
+    t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC).timestamp()
+    pipeline.cameras[1].tracker.feed(t0, [read])  # a vehicle is being read ...
+    pipeline.configure({1: RecognitionSettings(countries=("FR",), max_fps=2.0)})  # ... when the settings change
+    assert await pipeline.drain() == 1  # its passage is stored, not dropped
+    pipeline.configure({})  # LPR off everywhere: the pool and its models go
+    assert pipeline._pool is None  # noqa: SLF001
+    async with db.read() as s:
+        rows = (await s.execute(sa.select(PlateRecognition.__table__))).all()
+    assert [(r.plate, r.camera_id, r.source) for r in rows] == [("AB123CD", 1, "test-host")]
+    pipeline.configure({1: before})  # and comes back when a camera is turned on again
+    assert pipeline._pool is not None  # noqa: SLF001
+    pipeline.close()

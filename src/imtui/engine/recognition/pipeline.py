@@ -76,19 +76,27 @@ class LprPipeline:
     results: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     _pool: ProcessPoolExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ended: list[tuple[int, Recognition]] = field(default_factory=list)  # passages of cameras reconfigured
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
-        """Cameras with LPR on and their settings (a change resets that camera's tracker)."""
+        """Cameras with LPR on and their settings.  A camera turned off or changed ends its
+        passages in progress as they are (stored by the next drain, not lost); with no camera left
+        the pool and its loaded models go (they come back when a camera is turned on)."""
+        idle = None
         with self._lock:
             for camera_id in list(self.cameras):
                 if wanted.get(camera_id) != self.cameras[camera_id].settings:
-                    del self.cameras[camera_id]
+                    self._ended += [(camera_id, r) for r in self.cameras.pop(camera_id).tracker.flush()]
             for camera_id, settings in wanted.items():
                 if camera_id not in self.cameras:
                     self.cameras[camera_id] = _Camera(settings, PassageTracker(settings.partial_seconds))
             if self.cameras and self._pool is None:
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init_process)
+            elif not self.cameras and self._pool is not None:
+                idle, self._pool = self._pool, None
+        if idle is not None:
+            idle.shutdown(wait=False, cancel_futures=True)
 
     def offer(self, camera_id: int, frame: np.ndarray, at: datetime) -> bool:
         """From a capture thread: read this frame if the camera's rate and the pool allow."""
@@ -133,7 +141,8 @@ class LprPipeline:
     async def drain(self, everything: bool = False) -> int:
         """On the worker's loop: feed the trackers, store finished passages; returns how many.
         ``everything`` also ends the passages still open (the streams have stopped)."""
-        finished: list[tuple[int, Recognition]] = []
+        with self._lock:
+            finished, self._ended = self._ended, []
         while True:
             try:
                 camera_id, t, reads, frame = self.results.get_nowait()
