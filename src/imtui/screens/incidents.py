@@ -74,9 +74,7 @@ class IncidentsScreen(Screen[None]):
         ):
             table.add_column(label, key=key)
         table.focus()
-        self.load_page()
-        self.load_count()
-        self.watch_changes()
+        self.watch_changes()  # loads the first page once it is watching (see there)
 
     # -- loading ----------------------------------------------------------------------------------
     @work(exclusive=True, group="page", exit_on_error=False)
@@ -107,6 +105,10 @@ class IncidentsScreen(Screen[None]):
         if not await feed.listen(self._on_external_change):
             await feed.poll()
             self.set_interval(feed.poll_seconds, self._poll_changes, name="change-poll")
+        # Only now the first page: a change committed between loading it and the first mark (the
+        # start-up retention purge, a colleague's save) would otherwise never refresh the list.
+        self.load_page()
+        self.load_count()
 
     async def _poll_changes(self) -> None:
         if await self.imtui.services.changes.poll():
