@@ -52,9 +52,10 @@ def child(limit: int, out: Path) -> None:
 
     if os.environ.get("LPR_PASSES"):  # experiments: detector sides of the two passes, e.g. 384,960
         reader_module.PASS1_SIDE, reader_module.PASS2_SIDE = (int(x) for x in os.environ["LPR_PASSES"].split(","))
-    for name in ("MIXED_BONUS", "FORMAT_BONUS", "LENGTH_BONUS"):  # experiments: ranking weights
-        if f"LPR_{name}" in os.environ:
-            setattr(reader_module, name, float(os.environ[f"LPR_{name}"]))
+    for name in ("MIXED_BONUS", "FORMAT_BONUS", "LENGTH_BONUS", "TILE_PIXELS", "TILE_OVERLAP", "AROUND"):
+        if f"LPR_{name}" in os.environ:  # experiments: ranking weights, pass 2's tiles and looks around
+            kind = type(getattr(reader_module, name))
+            setattr(reader_module, name, kind(float(os.environ[f"LPR_{name}"])))
 
     rows = list(csv.DictReader((DATASET / "truth.csv").open()))
     if limit:

@@ -5,6 +5,7 @@ the recogniser on a crop costs ~14 ms).  The angle classifier is off: it lowered
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 from dataclasses import dataclass
@@ -35,6 +36,39 @@ class TextBox:
         xs, ys = self.points[:, 0], self.points[:, 1]
         x0, y0 = int(xs.min()), int(ys.min())
         return x0, y0, int(xs.max()) - x0, int(ys.max()) - y0
+
+
+TRIM_ABOVE_MB = 450
+
+
+def _load_libc() -> "ctypes.CDLL | None":
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc only
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_libc = _load_libc()
+
+
+def trim_heap() -> None:
+    """Give the heap's free pages back when the process has grown past TRIM_ABOVE_MB.  The
+    detector allocates and frees large buffers of a different size for every input shape, and
+    glibc's heap fragments and never shrinks by itself: over the bench's 222 photos the process
+    grew from 234 to 727 MB.  A fixed mmap threshold kept it at 362 MB but doubled the time (every
+    buffer faulted in anew); trimming only above the line keeps the peak under 600 MB for a few ms
+    now and then."""
+    if _libc is None:
+        return
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            resident = int(f.read().split()[1]) * 4096
+    except (OSError, ValueError, IndexError):
+        return
+    if resident > TRIM_ABOVE_MB * 2**20:
+        _libc.malloc_trim(0)
 
 
 class Ocr:

@@ -1,38 +1,41 @@
-"""Reading plates in one frame: cheap detection first, full detail only when needed.
+"""Reading plates in one frame: cheap detection first, full detail only where needed.
 
 Pass 1 runs the text detector on the frame (or the recognition area) scaled to 480 px; the
 recogniser reads tight crops cut from the full-resolution frame.  Only when no plate-like read
-reaches "stop recognition above" does pass 2 run the detector at 1280 px (small, far plates) in
-two overlapping tiles, within the frame's time budget; both passes' candidates are pooled.  In a
-stream, text touching the picture's border is not read (a plate half in the picture reads as a
-wrong plate).  Each candidate is fitted to the
-camera's country modules (look-alike characters corrected only where a format fixes the class)
-and ranked by the recogniser's confidence, with a bonus for fitting a national format and for
-plate-like lengths.  Measured on the developer set in bench/lpr.py; the README says what each
-choice bought.
+reaches "stop recognition above" does pass 2 run, within the frame's time budget, with the
+detector at 1280 px: first around the text pass 1 saw but did not read as a confident plate,
+then over the whole frame in tiles, centre first, stopping as soon as a confident plate is in.
+Both passes' candidates are pooled.  In a stream, text touching the picture's border is not read
+(a plate half in the picture reads as a wrong plate).  Each candidate is fitted to the camera's
+country modules (look-alike characters corrected only where a format fixes the class) and ranked
+by the recogniser's confidence, with a bonus for fitting a national format and for plate-like
+lengths.  Measured on the developer set in bench/lpr.py; the README says what each choice bought.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from imtui.lpr.candidates import Candidate, join_side_by_side
+from imtui.lpr.candidates import Candidate, join_side_by_side, normalise
 from imtui.lpr.countries import CountryModule, fit, load_modules
-from imtui.lpr.ocr import Ocr, TextBox, shared
+from imtui.lpr.ocr import Ocr, TextBox, shared, trim_heap
 from imtui.lpr.settings import RecognitionSettings
 
 PASS1_SIDE = 480
 PASS2_SIDE = 1280
-TILE_SIDE = 960  # a detector input longer than this is split into two overlapping tiles
-TILE_OVERLAP = 0.35  # of the longer side, so a plate on the cut is whole in one tile
+AROUND = 4  # pass 2 first looks again, at its scale, around this many of pass 1's unread boxes
+TILE_PIXELS = 0.5e6  # most detector input per call: peak memory follows it, and smaller tiles stop sooner
+TILE_OVERLAP = 256  # px at the detector's scale, so a plate on a cut is whole in one tile
 FORMAT_BONUS = 0.10  # fits a national format exactly (lpr-fast: +0.1 for br masks)
 LENGTH_BONUS = 0.05  # 6 or 7 characters, the commonest plate lengths
 MIXED_BONUS = 0.30  # letters and digits: words on signs and trucks (EXIT, PENSKE) and dates (201404) lose
 BOX_TO_CHAR = 0.72  # text box height (detector unclip 1.6) -> character height, measured on the set
+MIN_READABLE_PX = 6  # characters lower than this do not read (lpr-fast: boxes under 8 px)
 
 
 @dataclass(frozen=True)
@@ -108,33 +111,50 @@ class PlateReader:
             work[mask[ay:ay + ah, ax:ax + aw] == 0] = 127  # grey: nothing to read outside the area
         frame_h = frame.shape[0]
 
-        pooled: list[PlateRead] = []
-        passes = 0
-        for side in (PASS1_SIDE, PASS2_SIDE):
-            if passes and any(r.confidence >= settings.stop_above and _plate_like(r) for r in pooled):
-                break  # a confident, plate-like read (a confident "EXIT" on a sign does not count)
-            if passes and max(work.shape[:2]) <= PASS1_SIDE:
-                break  # pass 1 already saw every pixel
-            elapsed = time.perf_counter() - started
-            if passes and settings.max_seconds_per_frame and elapsed * (1 + _pass2_cost()) > settings.max_seconds_per_frame:
-                break  # pass 2 would not fit the frame's time budget
-            pooled += self._pass(work, side, frame_h, settings, modules, (ax, ay), whole_only)
-            passes += 1
+        settled: list[TextBox] = []  # boxes read confidently as something other than a plate
+        looked = self._filtered(self.ocr.detect(work, PASS1_SIDE), settled, frame_h, work.shape[:2], settings,
+                                whole_only)
+        pooled = self._read_boxes(work, looked, settled, frame_h, settings, modules, (ax, ay), whole_only)
+        passes = 1
+        if self._pass2_needed(pooled, work, settings, started):
+            passes = 2
+            unread = [b for b in looked if not any(b is s for s in settled)]
+            for boxes in self._detect_pass2(work, _around(unread, work.shape[:2])):
+                pooled += self._read_boxes(work, boxes, settled, frame_h, settings, modules, (ax, ay), whole_only)
+                if _settled(pooled, settings):
+                    break  # the rest would cost detector time for nothing
         reads = _choose(pooled, settings)
+        trim_heap()
         return FrameResult(reads, (time.perf_counter() - started) * 1000, passes)
 
-    def _pass(self, work: np.ndarray, side: int, frame_h: int, settings: RecognitionSettings,
-              modules: list[CountryModule], offset: tuple[int, int], whole_only: bool) -> list[PlateRead]:
-        boxes = self._detect(work, side)
-        lo, hi = settings.min_char_height / 100 * frame_h, settings.max_char_height / 100 * frame_h
-        h, w = work.shape[:2]
-        boxes = [b for b in boxes if lo <= b.height * BOX_TO_CHAR <= hi and b.width >= b.height * 0.8
-                 and not (whole_only and _cut(b, w, h))]
+    @staticmethod
+    def _pass2_needed(pooled: list[PlateRead], work: np.ndarray, settings: RecognitionSettings,
+                      started: float) -> bool:
+        if _settled(pooled, settings):
+            return False
+        if max(work.shape[:2]) <= PASS1_SIDE:
+            return False  # pass 1 already saw every pixel
+        elapsed = time.perf_counter() - started
+        # pass 2 must fit in the frame's time budget
+        return not (settings.max_seconds_per_frame and elapsed * (1 + _pass2_cost()) > settings.max_seconds_per_frame)
+
+    def _read_boxes(self, work: np.ndarray, boxes: list[TextBox], settled: list[TextBox], frame_h: int,
+                    settings: RecognitionSettings, modules: list[CountryModule], offset: tuple[int, int],
+                    whole_only: bool) -> list[PlateRead]:
+        """Read the boxes that can hold characters of the configured heights.  Pass 2 re-reads
+        what pass 1 found, since its tighter box often reads better (skipping every box inside one
+        of pass 1's cost .05 of US accuracy), except inside boxes ``settled`` as confidently
+        not a plate (a date, a shop sign): the recogniser would say the same again."""
+        boxes = self._filtered(boxes, settled, frame_h, work.shape[:2], settings, whole_only)
         if not boxes:
             return []
         crops = [self.ocr.crop(work, b) for b in boxes]
         texts = self.ocr.recognise(crops)
         reads = [(b, t, s) for b, (t, s) in zip(boxes, texts, strict=True)]
+        for b, t, score in reads:
+            text = normalise(t)
+            if score >= settings.stop_above and not (any(c.isalpha() for c in text) and any(c.isdigit() for c in text)):
+                settled.append(b)
         out = []
         for cand in join_side_by_side(reads):
             read = _fitted(cand, modules, offset)
@@ -142,35 +162,82 @@ class PlateReader:
                 out.append(read)
         return out
 
+    @staticmethod
+    def _filtered(boxes: list[TextBox], settled: list[TextBox], frame_h: int, shape: tuple[int, int],
+                  settings: RecognitionSettings, whole_only: bool) -> list[TextBox]:
+        lo = max(MIN_READABLE_PX, settings.min_char_height / 100 * frame_h)
+        hi = settings.max_char_height / 100 * frame_h
+        h, w = shape
+        return [b for b in boxes if lo <= b.height * BOX_TO_CHAR <= hi and b.height * 0.8 <= b.width <= b.height * 15
+                and not (whole_only and _cut(b, w, h)) and not any(_inside(b.rect, s.rect) for s in settled)]
 
-    def _detect(self, work: np.ndarray, side: int) -> list[TextBox]:
-        """The detector at ``side`` px; above TILE_SIDE the frame is cut into overlapping tiles
-        along its longer axis, each detected at the same scale (the detector's memory follows its
-        input size: a 1280 px pass in two tiles stays under the RSS target, and finds the small
-        plates a 960 px pass misses)."""
+    def _detect_pass2(self, work: np.ndarray, around: list[tuple[int, int, int, int]]) -> Iterator[list[TextBox]]:
+        """Pass 2's detector at PASS2_SIDE's scale, one batch of boxes at a time so the reader can
+        stop as soon as a confident plate is in: first around pass 1's unread boxes (``around``,
+        x, y, w, h in ``work``'s pixels: pass 1 saw text there, often a plate whose box missed a
+        character), then the whole frame tile by tile, centre first, in tiles of at most
+        TILE_PIXELS (the detector's memory follows its input's size).  Tiles overlap by
+        TILE_OVERLAP px at the detector's scale (wider text is big enough for pass 1); a box cut
+        by a tile's inner edge is dropped there, as it is whole in the neighbouring tile."""
         h, w = work.shape[:2]
-        scale = min(1.0, side / max(h, w))
-        if max(h, w) * scale <= TILE_SIDE:
-            return self.ocr.detect(work, side)
-        horizontal = w >= h
-        length = w if horizontal else h
-        tile = int(length * (0.5 + TILE_OVERLAP / 2))
-        boxes: list[TextBox] = []
-        for start in (0, length - tile):
-            piece = work[:, start:start + tile] if horizontal else work[start:start + tile, :]
-            shift = np.array([start, 0] if horizontal else [0, start], dtype=np.float32)
-            for b in self.ocr.detect(piece, max(1, round(max(piece.shape[:2]) * scale))):
-                ph, pw = piece.shape[:2]
-                edge = start > 0 and (b.points[:, 0 if horizontal else 1].min() <= 2)
-                edge |= start == 0 and (b.points[:, 0 if horizontal else 1].max() >= (pw if horizontal else ph) - 3)
-                if not edge:  # a box cut by the tile's inner edge is whole in the other tile
-                    boxes.append(TextBox(b.points + shift, b.score))
-        return boxes
+        scale = min(1.0, PASS2_SIDE / max(h, w))
+        for x, y, rw, rh in around:
+            found = self.ocr.detect(work[y:y + rh, x:x + rw], max(32, round(max(rw, rh) * scale)))
+            yield [TextBox(b.points + np.array([x, y], dtype=np.float32), b.score) for b in found]
+        for x0, y0, x1, y1 in _tiles(h, w, scale):
+            boxes: list[TextBox] = []
+            piece = work[y0:y1, x0:x1]
+            for b in self.ocr.detect(piece, max(1, round(max(y1 - y0, x1 - x0) * scale))):
+                bx, by, bw, bh = b.rect
+                if ((x0 > 0 and bx <= 2) or (y0 > 0 and by <= 2) or (x1 < w and bx + bw >= x1 - x0 - 3)
+                        or (y1 < h and by + bh >= y1 - y0 - 3)):
+                    continue
+                boxes.append(TextBox(b.points + np.array([x0, y0], dtype=np.float32), b.score))
+            yield boxes
+
+
+def _around(boxes: list[TextBox], shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Regions around pass 1's unsettled boxes (x, y, w, h): pass 1 saw text there but did not
+    read a confident plate; at full scale the detector often finds the whole plate (a box that
+    missed an end character) for a fraction of the whole frame's cost."""
+    h, w = shape
+    out: list[list[int]] = []
+    for b in sorted(boxes, key=lambda b: b.score, reverse=True)[:AROUND]:
+        x, y, bw, bh = b.rect
+        padx, pady = bw * 0.5 + bh, bh * 1.0
+        r = [max(0, int(x - padx)), max(0, int(y - pady)), min(w, int(x + bw + padx)), min(h, int(y + bh + pady))]
+        for o in out:
+            if r[0] <= o[2] and o[0] <= r[2] and r[1] <= o[3] and o[1] <= r[3]:
+                o[:] = [min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3])]
+                break
+        else:
+            out.append(r)
+    return [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in out]
+
+
+def _tiles(h: int, w: int, scale: float) -> list[tuple[int, int, int, int]]:
+    """The grid of overlapping tiles (x0, y0, x1, y1 in ``work``'s pixels) with the fewest
+    detector pixels whose tiles each stay within TILE_PIXELS at the detector's scale."""
+    if h * w * scale * scale <= TILE_PIXELS:
+        return [(0, 0, w, h)]
+    overlap = TILE_OVERLAP / scale
+    best: tuple[float, int, int] | None = None
+    for nx in range(1, 6):
+        for ny in range(1, 6):
+            tw, th = (w + (nx - 1) * overlap) / nx, (h + (ny - 1) * overlap) / ny
+            if tw * th * scale * scale <= TILE_PIXELS and (best is None or nx * ny * tw * th < best[0]):
+                best = (nx * ny * tw * th, nx, ny)
+    _, nx, ny = best or (0.0, 5, 5)
+    tw, th = min(w, round((w + (nx - 1) * overlap) / nx)), min(h, round((h + (ny - 1) * overlap) / ny))
+    xs = [round(i * (w - tw) / (nx - 1)) if nx > 1 else 0 for i in range(nx)]
+    ys = [round(j * (h - th) / (ny - 1)) if ny > 1 else 0 for j in range(ny)]
+    tiles = [(x, y, x + tw, y + th) for y in ys for x in xs]
+    return sorted(tiles, key=lambda t: abs(t[0] + t[2] - w) + abs(t[1] + t[3] - h))  # centre first
 
 
 def _pass2_cost() -> float:
     """Pass 2's time as a multiple of pass 1's: the detector's cost follows its input's pixels."""
-    return (PASS2_SIDE / PASS1_SIDE) ** 2 * (1 + TILE_OVERLAP)
+    return (PASS2_SIDE / PASS1_SIDE) ** 2 * 1.2  # tiles overlap
 
 
 def _cut(box: TextBox, w: int, h: int) -> bool:
@@ -194,8 +261,20 @@ def _fitted(cand: Candidate, modules: list[CountryModule], offset: tuple[int, in
                      f.format, round(rank, 4))
 
 
+def _settled(pooled: list[PlateRead], settings: RecognitionSettings) -> bool:
+    """A confident, plate-like read is in: a confident "EXIT" on a sign does not count."""
+    return any(r.confidence >= settings.stop_above and _plate_like(r) for r in pooled)
+
+
 def _plate_like(r: PlateRead) -> bool:
     return bool(r.format and r.format != "*") or (any(c.isalpha() for c in r.text) and any(c.isdigit() for c in r.text))
+
+
+def _inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Box ``a`` lies within box ``b``, give or take a quarter of b's height on each side."""
+    slack = 0.25 * b[3]
+    return (a[0] >= b[0] - slack and a[1] >= b[1] - slack and a[0] + a[2] <= b[0] + b[2] + slack
+            and a[1] + a[3] <= b[1] + b[3] + slack)
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
