@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-lpr clean messages
+.PHONY: setup demo test bench bench-lpr bench-matchlists clean messages
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -29,6 +29,10 @@ bench: setup
 # (also part of `make bench`).
 bench-lpr: setup
 	$(BIN)/python bench/lpr.py
+
+# Match lists: matching one read against 1,000,000 entries, and importing 1,000,000 plates
+bench-matchlists: setup
+	$(BIN)/python bench/matchlists.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

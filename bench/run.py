@@ -15,7 +15,7 @@ Start to first paint, bytes per page switch and the worker's end-to-end CPU have
 are reported as measured.
 
 Usage: .venv/bin/python bench/run.py [--incidents N | --quick] [--runs 20] [--db PATH]
-Writes bench/out/list_queries.json, tui.json, video.json, evidence.json, lpr.json and bench.md.
+Writes bench/out/list_queries.json, tui.json, video.json, evidence.json, lpr.json, matchlists.json and bench.md.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any
 import list_queries
 import evidence
 import lpr
+import matchlists
 import tui
 import video
 from _common import OUT_DIR, fmt_ms
@@ -49,7 +50,7 @@ def _query_status(q: dict[str, Any]) -> str:
 
 
 def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: dict[str, Any],
-             lp: dict[str, Any]) -> str:
+             lp: dict[str, Any], ml: dict[str, Any]) -> str:
     """One table for the README: measure, result, raw sqlite3 for comparison, target, status."""
     query_target = f"< {list_queries.TARGET_MS:g} ms, ≤ {list_queries.TARGET_RATIO:g}× raw"
     rows: list[tuple[str, str, str, str, str]] = [
@@ -69,6 +70,7 @@ def markdown(lq: dict[str, Any], ui: dict[str, Any], vid: dict[str, Any], ev: di
     rows += [(measure, result, "", target, status) for measure, result, target, status in video.rows(vid)]
     rows += [(measure, result, "", target, status) for measure, result, target, status in evidence.rows(ev)]
     rows += [(measure, result, "", target, status) for measure, result, target, status in lpr.rows(lp)]
+    rows += [(measure, result, "", target, status) for measure, result, target, status in matchlists.rows(ml)]
     head = ("Measure", "Result", "Raw sqlite3", "Target", "Status")
     lines = [
         f"SQLite {lq['sqlite_version']}, Python {lq['python']}, {os.cpu_count()} CPUs ({platform.machine()}); "
@@ -121,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     print(evidence.format_table(ev), end="\n\n", flush=True)
     lp = lpr.measure()
     print(lpr.format_table(lp), end="\n\n", flush=True)
-    table = markdown(lq, ui, vid, ev, lp)
+    ml = matchlists.measure(args.quick)
+    print(matchlists.format_table(ml), end="\n\n", flush=True)
+    table = markdown(lq, ui, vid, ev, lp, ml)
     (OUT_DIR / "bench.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     seeded = lq["seed_seconds"]

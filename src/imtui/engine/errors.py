@@ -38,5 +38,7 @@ class InvalidInput(ServiceError):
 
 
 class NotFound(ServiceError):
-    def __init__(self) -> None:
-        super().__init__(_("Cannot perform this action. Please refresh the list."))
+    """The thing is gone (deleted meanwhile) or never was; a CLI lookup by name says which."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Cannot perform this action. Please refresh the list."))

@@ -16,6 +16,7 @@ from imtui.engine.drafts import DraftService
 from imtui.engine.events import EventService
 from imtui.engine.report.service import ReportService
 from imtui.engine.export.service import ExportService
+from imtui.engine.matchlists.service import MatchListService
 from imtui.engine.recognition.service import LprService
 from imtui.engine.video.cameras import CameraService
 from imtui.engine.video.media import MediaStore
@@ -45,6 +46,7 @@ class Services:
     reports: ReportService = field(init=False)
     exports: ExportService = field(init=False)
     lpr: LprService = field(init=False)
+    matchlists: MatchListService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -63,6 +65,7 @@ class Services:
         self.reports = ReportService(self.db, self.recordings, self.settings.timezone)
         self.exports = ExportService(self.db, self.recordings, self.reports, self.settings.timezone)
         self.lpr = LprService(self.db, self.recordings.store)
+        self.matchlists = MatchListService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -271,6 +271,8 @@ class LprCamera(SQLModel, table=True):
     enabled: bool = False
     settings: str = Field(default="{}")
     changed_at: datetime = Field(default_factory=utcnow)
+    match_all: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})  # manual 004: All lists
+    match_lists: str = Field(default="[]", sa_column_kwargs={"server_default": "[]"})  # JSON ids when not all
 
 
 class LprSnapshot(SQLModel, table=True):
@@ -351,3 +353,44 @@ class LiveViewCamera(SQLModel, table=True):
     camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"),
                                                primary_key=True))
     position: int = 0
+
+
+class MatchList(SQLModel, table=True):
+    """A licence-plate match list (manual 004) with its matching tolerances; ``kind`` is "list",
+    or "unlisted" for the one special list that matches reads on none of a camera's lists."""
+
+    __tablename__ = "match_list"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    kind: str = Field(default="list", max_length=20)
+    ocr_equivalence: int = 0  # 0 off, 1 O/0 I/1, 2 also B/8 S/5 Z/2 G/6
+    differences: int = 0  # 0 or 1 other edit allowed
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class MatchListField(SQLModel, table=True):
+    """A custom column of a match list; entries keep values by field id, so renaming or moving a
+    column never rewrites a million entries."""
+
+    __tablename__ = "match_list_field"
+    __table_args__ = (sa.Index("ix_match_list_field_list", "list_id", "position"),
+                      {"sqlite_autoincrement": True})  # a deleted field's id is never reused
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("match_list.id", ondelete="CASCADE"),
+                                             nullable=False))
+    position: int = 0
+    name: str = Field(max_length=100)
+
+
+class MatchListEntry(SQLModel, table=True):
+    """One plate of a list (as typed: ``?`` wildcards, ``_`` between two parts) and its custom
+    field values (JSON object: field id -> text)."""
+
+    __tablename__ = "match_list_entry"
+    __table_args__ = (sa.Index("ux_match_list_entry_plate", "list_id", "plate", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("match_list.id", ondelete="CASCADE"),
+                                             nullable=False))
+    plate: str = Field(max_length=20)
+    fields: str = Field(default="{}")
+    added_at: datetime = Field(default_factory=utcnow)
