@@ -6,6 +6,7 @@ outlives the worker.  About 35 s of wall time: the camera runs in real time."""
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import time
 from collections.abc import AsyncIterator
@@ -18,13 +19,14 @@ import sqlalchemy as sa
 import imtui.engine.video.capture as capture_module
 import imtui.engine.video.worker as worker_module
 from conftest import ADMIN
+from imtui.engine.matchlists.service import MatchListService
 from imtui.engine.recognition.service import LprService
 from imtui.engine.seed import seed_defaults
 from imtui.engine.video.synthetic import SyntheticCamera
 from imtui.engine.video.worker import Worker
 from imtui.lpr.settings import RecognitionSettings
 from imtui.storage.db import Database
-from imtui.storage.models import Camera, Recording
+from imtui.storage.models import Camera, PlateMatch, Recording
 from recording import settings_for
 
 pytestmark = pytest.mark.slow
@@ -81,6 +83,10 @@ async def test_worker_recognises_each_passage_once(db, tmp_path, monkeypatch) ->
     worker = Worker(db, settings_for(db, media), lpr_processes=1)
     lpr = LprService(db, worker.store)
     await lpr.configure(ADMIN, 1, enabled=True, settings=SETTINGS)
+    lists = MatchListService(db)  # the camera matches All lists (the default): these two and Unlisted
+    watch = await lists.create(ADMIN, "Watch", fields=["Reason"])
+    await lists.add_entry(ADMIN, watch.id, plates[1], {"Reason": "stolen"})
+    await lists.add_entry(ADMIN, watch.id, "??" + plates[2][2:])
     others = set(multiprocessing.active_children())
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
@@ -152,6 +158,23 @@ async def test_worker_recognises_each_passage_once(db, tmp_path, monkeypatch) ->
     async with db.read() as s:
         rows = (await s.execute(sa.select(r.c.path, r.c.closed, r.c.frame_count).where(r.c.camera_id == 1))).all()
     assert rows and all(x.closed and x.frame_count > 0 and (media / x.path).is_file() for x in rows)
+
+    # every recognition was matched in the same transaction: Watch for vehicles 1 and 2, Unlisted otherwise
+    async with db.read() as s:
+        matched = (await s.execute(sa.select(PlateMatch.__table__))).all()
+    by_recognition: dict[int, list] = {}
+    for m in matched:
+        by_recognition.setdefault(m.recognition_id, []).append(m)
+    for r in found:
+        hits = [(m.list_name, m.rule, json.loads(m.fields), m.camera_id, m.plate) for m in by_recognition.get(r.id, [])]
+        if r.plate == plates[1]:
+            assert hits == [("Watch", "exact", {"Reason": "stolen"}, 1, r.plate)], hits
+        elif r.plate == plates[2]:
+            assert hits == [("Watch", "wildcard", {"Reason": ""}, 1, r.plate)], hits
+        else:
+            assert hits == [("Unlisted license plates", "unlisted", {}, 1, r.plate)], hits
+    assert len(matched) == len(found) and not any(m.retroactive for m in matched)
+    assert worker.lpr is not None and worker.lpr.matched == len(found)
 
     # Known defect, checked last so everything above still runs: a plate cut by the frame's right
     # edge as the car leaves ("BA-687" of BA-687-RE) can fit an old FR (FNI) format through

@@ -6,9 +6,11 @@ camera's list selection, audit entries, permissions; and the indexes the worker 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -229,3 +231,95 @@ def test_cli_matchlist_round_trip(sqlite_url, tmp_path) -> None:  # noqa: ANN001
     assert r.returncode == 0 and "Driver" in (r.stdout + r.stderr)
     r = run(*base, "matchlist", "list")
     assert "Watch\t1\t" in (r.stdout + r.stderr) and "Unlisted license plates" in (r.stdout + r.stderr)
+
+
+# -- matching: the worker's matcher, retroactive matches ----------------------------------------------
+async def _recognition(db: Database, camera_id: int, plate: str, hours_ago: float) -> int:
+    import sqlalchemy as sa
+
+    from imtui.engine.times import utcnow
+    from imtui.storage.models import PlateRecognition
+
+    t = PlateRecognition.__table__
+    at = utcnow() - timedelta(hours=hours_ago)
+    async with db.write() as s:
+        return (await s.execute(sa.insert(t).values(camera_id=camera_id, at=at, last_seen=at, plate=plate, country="FR",
+                                                    confidence=0.9, reads=3, snapshot="", source="test")
+                                .returning(t.c.id))).scalar_one()
+
+
+async def _lpr_on(db: Database, *cameras: int) -> None:
+    from imtui.engine.recognition.service import LprService
+    from imtui.engine.video.media import MediaStore
+
+    for c in cameras:
+        await LprService(db, MediaStore("/nonexistent")).configure(ADMIN, c, enabled=True)
+
+
+async def test_matcher_follows_camera_selection_and_unlisted(db) -> None:  # noqa: ANN001
+    from imtui.engine.matchlists.matcher import Matcher
+
+    ml = service(db)
+    await _lpr_on(db, 1, 2)
+    a = await ml.create(ADMIN, "A")
+    b = await ml.create(ADMIN, "B", ocr_equivalence=1)
+    await ml.add_entry(ADMIN, a.id, "AB123")
+    await ml.add_entry(ADMIN, b.id, "AB12?")
+    unlisted = next(v for v in await ml.lists(ADMIN) if v.unlisted)
+    await ml.set_camera_lists(ADMIN, 2, all_lists=False, list_ids=[b.id])
+    matcher = Matcher(db)
+    assert await matcher.refresh() is True
+    assert await matcher.refresh() is False  # nothing changed: no reload
+    assert sorted((h.list_name, h.rule) for h in matcher.match(1, "AB123")) == [("A", "exact"), ("B", "wildcard")]
+    assert [(h.list_name, h.rule) for h in matcher.match(2, "AB123")] == [("B", "wildcard")]  # A not selected
+    assert [(h.list_name, h.rule) for h in matcher.match(1, "ZZ999")] == [("Unlisted license plates", "unlisted")]
+    assert matcher.match(2, "ZZ999") == []  # camera 2 did not select Unlisted
+    await ml.set_camera_lists(ADMIN, 2, all_lists=False, list_ids=[b.id, unlisted.id])
+    await ml.add_entry(ADMIN, a.id, "ZZ999")
+    assert await matcher.refresh() is True  # an added plate reloads
+    assert [(h.list_name, h.rule) for h in matcher.match(1, "ZZ999")] == [("A", "exact")]
+    assert [(h.list_name, h.rule) for h in matcher.match(2, "ZZ999")] == [("Unlisted license plates", "unlisted")]
+
+
+async def test_a_list_gaining_a_plate_matches_the_last_day_retroactively(db) -> None:  # noqa: ANN001
+    ml = service(db)
+    await _lpr_on(db, 1, 2)
+    stolen = await ml.create(ADMIN, "Stolen", fields=["Case"], ocr_equivalence=1)
+    other = await ml.create(ADMIN, "Other")
+    await ml.set_camera_lists(ADMIN, 2, all_lists=False, list_ids=[other.id])
+    recent = await _recognition(db, 1, "AB0123", 1)
+    await _recognition(db, 1, "AB0123", 30)  # older than 24 h: not checked again
+    await _recognition(db, 2, "AB0123", 1)  # camera 2 does not match against Stolen
+    await _recognition(db, 1, "XY999", 2)
+    assert await ml.matches(ADMIN) == []
+    await ml.add_entry(ADMIN, stolen.id, "ABO123", {"Case": "2026-117"})  # O for 0: equivalence 1
+    found = await ml.matches(ADMIN)
+    assert [(m.recognition_id, m.plate, m.list_name, m.entry_plate, m.fields, m.rule, m.retroactive) for m in found] == [
+        (recent, "AB0123", "Stolen", "ABO123", {"Case": "2026-117"}, "ocr-equivalence", True)]
+    report = await ml.import_file(ADMIN, stolen.id, b"XY999,2026-118\nABO123,2026-117\n")
+    assert report.added == 1
+    found = await ml.matches(ADMIN, list_id=stolen.id)
+    assert sorted((m.plate, m.retroactive) for m in found) == [("AB0123", True), ("XY999", True)]  # no duplicate
+    assert [m.plate for m in await ml.matches(ADMIN, plate="xy?9")] == ["XY999"]
+
+
+def test_cli_matches_lists_retroactive_hits(sqlite_url) -> None:  # noqa: ANN001
+    from test_cli import run_in_process as run
+
+    base = ["--db", sqlite_url, "--user", "admin"]
+    assert run(*base, "seed", "--incidents", "0").returncode == 0
+    assert run(*base, "lpr", "settings", "1", "--enable").returncode == 0
+    db = Database(sqlite_url)
+
+    async def read() -> None:
+        await _recognition(db, 1, "CD456", 0.5)
+        await db.dispose()
+
+    asyncio.run(read())
+    assert run(*base, "matchlist", "add", "Wanted").returncode == 0
+    r = run(*base, "matchlist", "plate", "Wanted", "cd 456")
+    assert r.returncode == 0 and "Plate CD456 added." in r.stdout
+    r = run(*base, "matchlist", "matches", "--list", "Wanted")
+    assert r.returncode == 0 and "CD456\t1\tWanted\tCD456\texact (retroactive)" in r.stdout, r.stdout
+    r = run(*base, "--json", "matchlist", "matches", "--plate", "ZZ")
+    assert json.loads(r.stdout) == {"matches": []}

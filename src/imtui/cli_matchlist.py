@@ -337,3 +337,32 @@ def camera_cmd(
     human = _("Camera {id} matches all lists.").format(id=camera) if match_all else _(
         "Camera {id} matches: {lists}.").format(id=camera, lists=", ".join(names.get(i, str(i)) for i in ids))
     _emit(ctx.find_root().obj, human, {"camera_id": camera, "all": match_all, "lists": ids})
+
+
+@matchlist_app.command("matches")
+def matches_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str | None, typer.Option("--list", help=_("Only this list (ID or name)."))] = None,
+    plate: Annotated[str, typer.Option("--plate", help=_("Part of the plate; ? for one character."))] = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 100,
+) -> None:
+    """Reads that matched a list, newest first (retroactive ones marked)."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+    from imtui.safetext import clean
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        list_id = (await _find(s, a, ref)).id if ref else None
+        return await s.matchlists.matches(a, list_id=list_id, plate=plate, limit=limit), s.settings.timezone
+
+    found, tz = _run(ctx, work)
+    lines = []
+    for m in found:
+        fields = ", ".join(f"{clean(k)}: {clean(v)}" for k, v in m.fields.items() if v)
+        lines.append("\t".join([f"{m.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", m.plate, str(m.camera_id),
+                                clean(m.list_name), m.entry_plate or "-", m.rule + (" (retroactive)" if m.retroactive
+                                                                                    else ""), fields]))
+    _emit(ctx.find_root().obj, "\n".join(lines) or _("No matches."), {"matches": [
+        {"at": m.at.isoformat(), "plate": m.plate, "camera_id": m.camera_id, "list_id": m.list_id,
+         "list": m.list_name, "entry": m.entry_plate, "fields": m.fields, "rule": m.rule,
+         "retroactive": m.retroactive, "recognition_id": m.recognition_id} for m in found]})

@@ -394,3 +394,25 @@ class MatchListEntry(SQLModel, table=True):
     plate: str = Field(max_length=20)
     fields: str = Field(default="{}")
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class PlateMatch(SQLModel, table=True):
+    """A recognition that matched a list (or the Unlisted list: ``entry_id`` None, ``rule``
+    "unlisted").  The list's name and the entry's fields are copied: the event must say what the
+    list said when it fired, even after the entry is edited or the list deleted."""
+
+    __tablename__ = "plate_match"
+    __table_args__ = (sa.Index("ix_plate_match_at", "at"), sa.Index("ix_plate_match_list", "list_id", "at"),
+                      sa.Index("ux_plate_match_once", "recognition_id", "list_id", unique=True))
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)  # when the plate was read
+    recognition_id: int
+    camera_id: int
+    plate: str = Field(max_length=20)  # as read
+    list_id: int
+    list_name: str = Field(max_length=100)
+    entry_id: int | None = None
+    entry_plate: str = Field(default="", max_length=20)  # as stored on the list (wildcards kept)
+    fields: str = Field(default="{}")  # JSON: field name -> value, at match time
+    rule: str = Field(max_length=20)  # exact, wildcard, ocr-equivalence, one-difference, unlisted
+    retroactive: bool = False  # found when the list gained the plate, after the read

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -32,6 +32,7 @@ UNLISTED = "unlisted"
 ROWS_PER_PAGE = (50, 1000)  # manual 004: 50 to 1000 rows per page
 MAX_FIELD_CHARS = 500
 IMPORT_CHUNK = 5000
+RETRO_HOURS = 24  # issue 7: reads of the last 24 h are checked again when a list gains a plate
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,21 @@ class EntryView:
 class EntryPage:
     rows: list[EntryView]
     total: int  # entries matching the search
+
+
+@dataclass(frozen=True)
+class MatchView:
+    id: int
+    at: datetime  # when the plate was read
+    recognition_id: int
+    camera_id: int
+    plate: str  # as read
+    list_id: int
+    list_name: str
+    entry_plate: str  # as on the list ("" for Unlisted)
+    fields: dict[str, str]
+    rule: str
+    retroactive: bool
 
 
 @dataclass(frozen=True)
@@ -354,6 +370,8 @@ class MatchListService(Service):
             entry_id = (await s.execute(sa.insert(e).values(list_id=list_id, plate=stored, fields=fields,
                                                             added_at=utcnow()).returning(e.c.id))).scalar_one()
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"plate added: {stored}")
+            await self._touch(s, list_id)
+            await self._retroactive(s, view, [Entry(entry_id, stored)])
             await self._changed(s, f"matchlist {list_id}")
             row = (await s.execute(sa.select(e).where(e.c.id == entry_id))).one()
             return self._entry(view, row), note
@@ -384,6 +402,9 @@ class MatchListService(Service):
                 if stored is not None:
                     update["plate"] = stored
                 await s.execute(sa.update(e).where(e.c.id == r.id).values(**update))
+            await self._touch(s, list_id)
+            if stored is not None and stored != rows[0].plate:
+                await self._retroactive(s, view, [Entry(rows[0].id, stored)])
             what = ", ".join(sorted((values or {}).keys()))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}",
                          f"{len(rows)} plates edited" + (f" ({what})" if what else "") +
@@ -397,9 +418,55 @@ class MatchListService(Service):
         async with self._guard(_("Cannot save the list. Try again later.")), self.db.write() as s:
             await self._writable(s, list_id)
             gone = (await s.execute(sa.delete(e).where(e.c.list_id == list_id, e.c.id.in_(list(entry_ids))))).rowcount
+            await self._touch(s, list_id)
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"{gone} plates deleted")
             await self._changed(s, f"matchlist {list_id}")
         return gone
+
+    @staticmethod
+    async def _touch(s, list_id: int) -> None:  # noqa: ANN001
+        """Every change of a list or its entries moves its ``changed_at``: the workers reload on it."""
+        t = MatchList.__table__
+        await s.execute(sa.update(t).where(t.c.id == list_id).values(changed_at=utcnow()))
+
+    async def _retroactive(self, s, view: ListView, entries: list[Entry]) -> int:  # noqa: ANN001
+        """A list gained plates: the reads of the last RETRO_HOURS from cameras that match against
+        this list are checked against the new plates, and matches are stored marked retroactive
+        (manual 004's lists are meant for plates seen *now*; an operator adding a stolen car's plate
+        wants to know it passed an hour ago).  Only the new entries are checked, so an import of a
+        million plates costs one index build and one pass over the day's reads."""
+        from imtui.engine.matchlists.matcher import Hit, camera_selection, entry_fields, match_row, uses
+        from imtui.storage.models import PlateMatch, PlateRecognition
+
+        if not entries:
+            return 0
+        c, r, m = LprCamera.__table__, PlateRecognition.__table__, PlateMatch.__table__
+        selections = {row.camera_id: camera_selection(row) for row in
+                      (await s.execute(sa.select(c.c.camera_id, c.c.match_all, c.c.match_lists))).all()}
+        since = utcnow() - timedelta(hours=RETRO_HOURS)
+        reads = [x for x in (await s.execute(sa.select(r.c.id, r.c.camera_id, r.c.plate, r.c.at)
+                                             .where(r.c.at >= since))).all()
+                 if uses(selections.get(x.camera_id, (True, ())), view.id)]
+        if not reads:
+            return 0
+        index = build(view.id, entries, ocr_equivalence=view.ocr_equivalence, differences=view.differences)
+        done = set((await s.execute(sa.select(m.c.recognition_id).where(
+            m.c.list_id == view.id, m.c.at >= since))).scalars())
+        found = [(x, index.match(x.plate)) for x in reads if x.id not in done]
+        found = [(x, hit) for x, hit in found if hit is not None]
+        if not found:
+            return 0
+        e = MatchListEntry.__table__
+        ids = dict((await s.execute(sa.select(e.c.plate, e.c.id).where(
+            e.c.list_id == view.id, e.c.plate.in_(sorted({hit.entry.plate for _x, hit in found}))))).all())
+        fields = await entry_fields(s, list(ids.values()))
+        rows = []
+        for x, hit in found:
+            entry = Entry(ids.get(hit.entry.plate, hit.entry.id), hit.entry.plate)
+            rows.append(match_row(Hit(view.id, view.name, entry, hit.rule), x.id, x.camera_id, x.plate, x.at, fields,
+                                  retroactive=True))
+        await s.execute(sa.insert(m), rows)
+        return len(rows)
 
     # ------------------------------------------------------------------------------------------- files
 
@@ -452,6 +519,9 @@ class MatchListService(Service):
                     done += len(chunk)
                     if progress:
                         progress(done / total)
+                await self._touch(s, list_id)
+                await self._retroactive(s, view, [Entry(0, row.plate) for row in parsed.rows
+                                                  if replace or row.plate not in existing])
                 audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}",
                              f"import ({'replace' if replace else 'add'}): {added} added, {updated} updated"
                              + (f", {removed} removed" if replace else ""))
@@ -484,6 +554,23 @@ class MatchListService(Service):
         return export_csv([f.name for f in view.fields], ((r.plate, self._entry(view, r).values) for r in rows))
 
     # ------------------------------------------------------------------------------------------- matching
+
+    async def matches(self, actor: Actor, *, list_id: int | None = None, plate: str = "",
+                      limit: int = 100) -> list[MatchView]:
+        """Recognitions that matched a list, newest read first; ``plate`` with ``?`` wildcards."""
+        from imtui.storage.models import PlateMatch
+
+        require(actor, Feature.SEQUENCES, Level.VIEW)  # like the camera events: what operators watch
+        m = PlateMatch.__table__
+        stmt = sa.select(m).order_by(m.c.at.desc(), m.c.id.desc()).limit(max(1, min(limit, 10_000)))
+        if list_id is not None:
+            stmt = stmt.where(m.c.list_id == list_id)
+        if plate.strip():
+            stmt = stmt.where(m.c.plate.like(like_pattern(plate), escape="\\"))
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            rows = (await s.execute(stmt)).all()
+        return [MatchView(r.id, r.at, r.recognition_id, r.camera_id, r.plate, r.list_id, r.list_name, r.entry_plate,
+                          json.loads(r.fields or "{}"), r.rule, bool(r.retroactive)) for r in rows]
 
     async def indexes(self) -> dict[int, ListIndex]:
         """Every list's entries keyed for matching (the worker builds these and rebuilds them

@@ -30,6 +30,7 @@ from imtui.lpr.reader import PlateRead, deinterlace
 from imtui.lpr.settings import RecognitionSettings, from_dict, next_slot, to_dict
 from imtui.lpr.tracker import PassageTracker, Recognition
 from imtui.storage.db import Database
+from imtui.engine.matchlists.matcher import Matcher
 from imtui.storage.models import PlateRecognition
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class LprPipeline:
     _pool: ProcessPoolExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ended: list[tuple[int, Recognition]] = field(default_factory=list)  # passages of cameras reconfigured
+    matcher: Matcher | None = None  # match lists; the worker keeps it current
+    matched: int = 0
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
         """Cameras with LPR on and their settings.  A camera turned off or changed ends its
@@ -187,9 +190,27 @@ class LprPipeline:
                              snapshot=snapshot, source=self.host))
         try:
             async with self.db.write() as s:
-                await s.execute(sa.insert(PlateRecognition.__table__), rows)
+                t = PlateRecognition.__table__
+                ids = (await s.execute(sa.insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)).scalars().all()
+                if self.matcher is not None:
+                    await self._match(s, list(zip(ids, rows, strict=True)))
         except Exception as exc:  # noqa: BLE001 - keep reading; this batch is logged, not retried
             log.error("cannot store %d recognitions: %s", len(rows), exc)
+
+    async def _match(self, s, stored: list[tuple[int, dict]]) -> None:  # noqa: ANN001
+        """Each stored recognition against its camera's match lists, in the same transaction: a
+        recognition is never stored without its matches, nor a match without its recognition."""
+        from imtui.engine.matchlists.matcher import entry_fields, match_row
+        from imtui.storage.models import PlateMatch
+
+        assert self.matcher is not None
+        found = [(rid, row, hit) for rid, row in stored for hit in self.matcher.match(row["camera_id"], row["plate"])]
+        if not found:
+            return
+        fields = await entry_fields(s, [hit.entry.id for _r, _row, hit in found if hit.entry is not None])
+        await s.execute(sa.insert(PlateMatch.__table__), [
+            match_row(hit, rid, row["camera_id"], row["plate"], row["at"], fields) for rid, row, hit in found])
+        self.matched += len(found)
 
     def close(self) -> None:
         if self._pool is not None:

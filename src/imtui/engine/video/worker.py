@@ -233,6 +233,14 @@ class Worker:
                 {"processes": self.lpr_processes} if self.lpr_processes else {}))
         if self.lpr is not None:
             self.lpr.configure(wanted)
+            try:
+                if self.lpr.matcher is None:
+                    from imtui.engine.matchlists.matcher import Matcher
+
+                    self.lpr.matcher = Matcher(self.db)
+                await self.lpr.matcher.refresh()  # reloads the lists only when one changed
+            except Exception as exc:  # noqa: BLE001 - keep reading; match with what we know
+                log.warning("cannot load match lists: %s", exc)
 
     async def flush(self) -> None:
         """Write what the capture threads produced to the index (and storage events)."""
