@@ -76,15 +76,8 @@ def edit_cmd(
     differences: Annotated[int | None, typer.Option("--differences")] = None,
 ) -> None:
     """Rename a list or change its matching tolerances."""
-    from imtui.cli import _emit
-    from imtui.cli_admin import _run
-
-    async def work(s, a):  # noqa: ANN001, ANN202
-        v = await _find(s, a, ref)
-        return await s.matchlists.edit(a, v.id, name=name, ocr_equivalence=equivalence, differences=differences)
-
-    v = _run(ctx, work)
-    _emit(ctx.find_root().obj, _list_line(v), _list_data(v))
+    _list_op(ctx, ref, lambda s, a, v: s.matchlists.edit(a, v.id, name=name, ocr_equivalence=equivalence,
+                                                         differences=differences))
 
 
 @matchlist_app.command("delete")
@@ -260,34 +253,34 @@ def export_cmd(
 @field_app.command("add")
 def field_add(ctx: typer.Context, ref: Annotated[str, typer.Argument()], name: Annotated[str, typer.Argument()]) -> None:
     """Add a custom field at the end."""
-    _field_op(ctx, ref, lambda s, a, v: s.matchlists.add_field(a, v.id, name))
+    _list_op(ctx, ref, lambda s, a, v: s.matchlists.add_field(a, v.id, name))
 
 
 @field_app.command("rename")
 def field_rename(ctx: typer.Context, ref: Annotated[str, typer.Argument()], field: Annotated[str, typer.Argument()],
                  name: Annotated[str, typer.Argument()]) -> None:
     """Rename a custom field."""
-    _field_op(ctx, ref, lambda s, a, v: s.matchlists.rename_field(a, v.id, _field_id(v, field), name))
+    _list_op(ctx, ref, lambda s, a, v: s.matchlists.rename_field(a, v.id, _field_id(v, field), name))
 
 
 @field_app.command("delete")
 def field_delete(ctx: typer.Context, ref: Annotated[str, typer.Argument()],
                  field: Annotated[str, typer.Argument()]) -> None:
     """Delete a custom field (its values go with it)."""
-    _field_op(ctx, ref, lambda s, a, v: s.matchlists.delete_field(a, v.id, _field_id(v, field)))
+    _list_op(ctx, ref, lambda s, a, v: s.matchlists.delete_field(a, v.id, _field_id(v, field)))
 
 
 @field_app.command("up")
 def field_up(ctx: typer.Context, ref: Annotated[str, typer.Argument()], field: Annotated[str, typer.Argument()]) -> None:
     """Move a custom field one place up."""
-    _field_op(ctx, ref, lambda s, a, v: s.matchlists.move_field(a, v.id, _field_id(v, field), -1))
+    _list_op(ctx, ref, lambda s, a, v: s.matchlists.move_field(a, v.id, _field_id(v, field), -1))
 
 
 @field_app.command("down")
 def field_down(ctx: typer.Context, ref: Annotated[str, typer.Argument()],
                field: Annotated[str, typer.Argument()]) -> None:
     """Move a custom field one place down."""
-    _field_op(ctx, ref, lambda s, a, v: s.matchlists.move_field(a, v.id, _field_id(v, field), 1))
+    _list_op(ctx, ref, lambda s, a, v: s.matchlists.move_field(a, v.id, _field_id(v, field), 1))
 
 
 def _field_id(view, ref: str) -> int:  # noqa: ANN001
@@ -299,7 +292,8 @@ def _field_id(view, ref: str) -> int:  # noqa: ANN001
     raise NotFound(_("Custom field: the list has no field {name!r}; see imtui matchlist list.").format(name=ref))
 
 
-def _field_op(ctx: typer.Context, ref: str, op) -> None:  # noqa: ANN001
+def _list_op(ctx: typer.Context, ref: str, op) -> None:  # noqa: ANN001
+    """Find the list by ID or name, apply ``op(services, actor, list)``, print the list after."""
     from imtui.cli import _emit
     from imtui.cli_admin import _run
 

@@ -503,19 +503,15 @@ class MatchListService(Service):
                 updated = len(in_file & existing.keys())
                 if replace:
                     await s.execute(sa.delete(e).where(e.c.list_id == list_id))
-                total = max(1, len(new) + len(changed))
-                done = 0
                 conn = await s.connection()
-                for chunk_start in range(0, len(new), IMPORT_CHUNK):
-                    chunk = new[chunk_start:chunk_start + IMPORT_CHUNK]
-                    await self._insert_entries(conn, chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done / total)
                 stmt = sa.update(e).where(e.c.id == sa.bindparam("entry_id")).values(fields=sa.bindparam("fields"))
-                for chunk_start in range(0, len(changed), IMPORT_CHUNK):
-                    chunk = changed[chunk_start:chunk_start + IMPORT_CHUNK]
-                    await s.execute(stmt, chunk)
+                batches = [(new[i:i + IMPORT_CHUNK], lambda chunk: self._insert_entries(conn, chunk))
+                           for i in range(0, len(new), IMPORT_CHUNK)]
+                batches += [(changed[i:i + IMPORT_CHUNK], lambda chunk: s.execute(stmt, chunk))
+                            for i in range(0, len(changed), IMPORT_CHUNK)]
+                done, total = 0, max(1, len(new) + len(changed))
+                for chunk, write in batches:
+                    await write(chunk)
                     done += len(chunk)
                     if progress:
                         progress(done / total)
