@@ -42,6 +42,7 @@ class IncidentsScreen(Screen[None]):
         Binding("r", "report", _("Report"), id="report"),
         Binding("e", "send_for_export", _("Send for export"), id="send-for-export"),
         Binding("f7", "exports", _("Exports"), id="exports"),
+        Binding("f8", "matchlists", _("Match lists"), id="matchlists"),
     ]
 
     def __init__(self) -> None:
@@ -205,6 +206,11 @@ class IncidentsScreen(Screen[None]):
         from imtui.screens.admin_cameras import AdminCamerasScreen
 
         self.app.push_screen(AdminCamerasScreen())
+
+    def action_matchlists(self) -> None:
+        from imtui.screens.matchlists import MatchListsScreen
+
+        self.app.push_screen(MatchListsScreen())
 
     def action_playback(self) -> None:
         from imtui.screens.playback import PlaybackScreen

@@ -141,7 +141,7 @@ class MatchListService(Service):
 
     async def _lists(self, s, list_id: int | None = None) -> list[ListView]:  # noqa: ANN001
         t, f, e = MatchList.__table__, MatchListField.__table__, MatchListEntry.__table__
-        stmt = sa.select(t).order_by(t.c.kind.desc(), t.c.name)  # the special list last
+        stmt = sa.select(t).order_by(sa.case((t.c.kind == UNLISTED, 1), else_=0), t.c.name)  # the special list last
         if list_id is not None:
             stmt = stmt.where(t.c.id == list_id)
         rows = (await s.execute(stmt)).all()
