@@ -36,8 +36,11 @@ stall_seconds = 10
 pre_seconds = 1
 post_seconds = 6
 segment_seconds = 30
+[events]
+keep_hours = 48
 """)
     s = load_settings(path)
+    assert s.events_keep_hours == 48.0
     assert (s.image_mode, s.video_fps, s.poll_seconds) == ("halfcell", 4.0, 5.0)
     assert s.media_dir == tmp_path / "media"
     assert (s.stall_seconds, s.pre_seconds, s.post_seconds, s.segment_seconds) == (10.0, 1.0, 6.0, 30.0)
@@ -48,6 +51,7 @@ segment_seconds = 30
     ("[ui]\nvideo_fps = 0", ["ui.video_fps", "frames per second", "at most 30"]),
     ('[ui]\npoll_seconds = "often"', ["ui.poll_seconds", "number of seconds"]),
     ("[worker]\nsegment_seconds = -5", ["worker.segment_seconds", "above 0"]),
+    ("[events]\nkeep_hours = 0", ["events.keep_hours", "number of hours", "above 0"]),
     ('[site]\ntimezone = "Mars/Olympus"', ["site.timezone", "Europe/Paris"]),
     ("[ui\n", ["not valid TOML"]),
 ])

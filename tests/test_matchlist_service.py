@@ -323,3 +323,36 @@ def test_cli_matches_lists_retroactive_hits(sqlite_url) -> None:  # noqa: ANN001
     assert r.returncode == 0 and "CD456\t1\tWanted\tCD456\texact (retroactive)" in r.stdout, r.stdout
     r = run(*base, "--json", "matchlist", "matches", "--plate", "ZZ")
     assert json.loads(r.stdout) == {"matches": []}
+
+
+async def test_events_recognitions_and_matches_are_purged_after_keep_hours(db, tmp_path) -> None:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    from imtui.engine import events
+    from imtui.engine.times import utcnow
+    from imtui.engine.video.media import MediaStore
+    from imtui.storage.models import Event, PlateMatch, PlateRecognition
+
+    store = MediaStore(tmp_path / "media")
+    ml = service(db)
+    await _lpr_on(db, 1)
+    watch = await ml.create(ADMIN, "Watch")
+    old = await _recognition(db, 1, "OLD111", 30)
+    new = await _recognition(db, 1, "NEW222", 2)
+    crop = store.absolute("lpr-snapshots/1/old.jpg")
+    crop.parent.mkdir(parents=True)
+    crop.write_bytes(b"jpeg")
+    r, e = PlateRecognition.__table__, Event.__table__
+    async with db.write() as s:
+        await s.execute(sa.update(r).where(r.c.id == old).values(snapshot="lpr-snapshots/1/old.jpg"))
+        events.record(s, events.CAMERA_LOST, "old", 1, at=utcnow() - timedelta(hours=25))
+        events.record(s, events.CAMERA_RUNNING, "new", 1)
+    await ml.import_file(ADMIN, watch.id, b"NEW222\n")  # retroactive match of the recent read only
+    gone = await events.purge(db, store, 24)
+    assert (gone.events, gone.recognitions, gone.matches, gone.snapshots) == (1, 1, 0, 1) and not crop.exists()
+    async with db.read() as s:
+        assert (await s.execute(sa.select(r.c.id))).scalars().all() == [new]
+        assert (await s.execute(sa.select(e.c.message))).scalars().all() == ["new"]
+        assert len((await s.execute(sa.select(PlateMatch.__table__))).all()) == 1
+    gone = await events.purge(db, store, 1)  # a shorter keep time takes the rest
+    assert (gone.events, gone.recognitions, gone.matches) == (0, 1, 1)

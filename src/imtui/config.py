@@ -73,6 +73,7 @@ class Settings:
     pre_seconds: float = 2.0  # recorded before motion starts
     post_seconds: float = 3.0  # recorded after motion stops
     segment_seconds: float = 60.0  # a recorded period is cut into files of at most this length
+    events_keep_hours: float = 24.0  # events, recognitions and list matches older than this are purged
 
 
 class ConfigError(ValueError):
@@ -93,6 +94,7 @@ def load_settings(path: Path | None = None) -> Settings:
     ui = raw.get("ui", {})
     media = raw.get("media", {})
     worker = raw.get("worker", {})
+    events_cfg = raw.get("events", {})
     kwargs: dict = {}
     url = os.environ.get("IMTUI_DATABASE_URL") or db.get("url")
     if url:
@@ -120,6 +122,9 @@ def load_settings(path: Path | None = None) -> Settings:
     for key in ("stall_seconds", "pre_seconds", "post_seconds", "segment_seconds"):
         if key in worker:
             kwargs[key] = _positive(worker[key], f"{path}: worker.{key}", 86_400)
+    if "keep_hours" in events_cfg:
+        kwargs["events_keep_hours"] = _positive(events_cfg["keep_hours"], f"{path}: events.keep_hours", 24 * 3650,
+                                                unit="hours")
     return Settings(**kwargs)
 
 

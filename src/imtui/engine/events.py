@@ -25,6 +25,14 @@ STORAGE_OK = "storage_ok"
 
 
 @dataclass(frozen=True)
+class EventPurge:
+    events: int
+    recognitions: int
+    matches: int
+    snapshots: int  # plate crops deleted from the media store
+
+
+@dataclass(frozen=True)
 class EventView:
     id: int
     at: datetime
@@ -54,3 +62,30 @@ class EventService(Service):
             stmt = stmt.where(e.c.at >= since)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
             return [EventView(r.id, r.at, r.kind, r.camera_id, r.source, r.message) for r in await s.execute(stmt)]
+
+
+async def purge(db, store, keep_hours: float, *, now: datetime | None = None) -> EventPurge:  # noqa: ANN001
+    """Delete the events older than ``keep_hours`` (issue 7: 24 h by default, ``events.keep_hours``):
+    camera and storage events, recognitions with their plate crops, and list matches.  The worker
+    runs it with its hourly recording purge; it needs no user (no permission check, not audited:
+    it is the configured retention, not a person's decision).  Files go after the rows are gone,
+    so a failure leaves an orphan file at worst, never a row pointing at nothing."""
+    from datetime import timedelta
+
+    from imtui.storage.models import PlateMatch, PlateRecognition
+
+    cutoff = (now or utcnow()) - timedelta(hours=keep_hours)
+    e, r, m = Event.__table__, PlateRecognition.__table__, PlateMatch.__table__
+    async with db.write() as s:
+        snapshots = [x for x in (await s.execute(sa.select(r.c.snapshot).where(r.c.at < cutoff))).scalars() if x]
+        matches = (await s.execute(sa.delete(m).where(m.c.at < cutoff))).rowcount
+        recognitions = (await s.execute(sa.delete(r).where(r.c.at < cutoff))).rowcount
+        events = (await s.execute(sa.delete(e).where(e.c.at < cutoff))).rowcount
+    removed = 0
+    for rel in snapshots:
+        try:
+            store.absolute(rel).unlink()
+            removed += 1
+        except OSError:
+            pass  # gone already, or the disk refuses: the row is gone either way
+    return EventPurge(events, recognitions, matches, removed)

@@ -184,6 +184,12 @@ class Worker:
                         await self.recordings.purge()
                     except Exception as exc:  # noqa: BLE001
                         log.warning("recording purge failed: %s", exc)
+                    try:
+                        gone = await events.purge(self.db, self.store, self.settings.events_keep_hours)
+                        if gone.events or gone.recognitions:
+                            log.info("event purge: %s", gone)
+                    except Exception as exc:  # noqa: BLE001
+                        log.warning("event purge failed: %s", exc)
                 for _i in range(int(RELOAD_SECONDS / 0.5)):
                     if stop.is_set():
                         break
