@@ -87,6 +87,9 @@ async def test_worker_recognises_each_passage_once(db, tmp_path, monkeypatch) ->
     watch = await lists.create(ADMIN, "Watch", fields=["Reason"])
     await lists.add_entry(ADMIN, watch.id, plates[1], {"Reason": "stolen"})
     await lists.add_entry(ADMIN, watch.id, "??" + plates[2][2:])
+    from imtui.engine.alarms import AlarmService
+
+    await AlarmService(db).define(ADMIN, "Watch at the gate", "list", list_id=watch.id, cameras=[1], priority=1)
     others = set(multiprocessing.active_children())
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
@@ -175,6 +178,12 @@ async def test_worker_recognises_each_passage_once(db, tmp_path, monkeypatch) ->
             assert hits == [("Unlisted license plates", "unlisted", {}, 1, r.plate)], hits
     assert len(matched) == len(found) and not any(m.retroactive for m in matched)
     assert worker.lpr is not None and worker.lpr.matched == len(found)
+    # ... and each Watch match raised the gate's alarm in that transaction: Object = plate, Tag = country
+    raised = await AlarmService(db).alarms(ADMIN)
+    watched = sorted(m.plate for m in matched if m.list_name == "Watch")
+    assert sorted(a.object for a in raised) == watched and len(watched) >= 2
+    assert all((a.name, a.tag, a.type, a.state, a.camera_id) == ("Watch at the gate", "FR", "Watch", "new", 1)
+               for a in raised)
 
     # Known defect, checked last so everything above still runs: a plate cut by the frame's right
     # edge as the car leaves ("BA-687" of BA-687-RE) can fit an old FR (FNI) format through

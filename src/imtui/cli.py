@@ -31,11 +31,13 @@ def _add_admin() -> None:
     app.add_typer(admin_app, name="admin")
     from imtui.cli_evidence import register
     from imtui.cli_lpr import register as register_lpr
+    from imtui.cli_alarms import register as register_alarms
     from imtui.cli_matchlist import register as register_matchlist
 
     register(app)
     register_lpr(app)
     register_matchlist(app)
+    register_alarms(app)
 
 
 @dataclasses.dataclass

@@ -16,6 +16,7 @@ from imtui.engine.drafts import DraftService
 from imtui.engine.events import EventService
 from imtui.engine.report.service import ReportService
 from imtui.engine.export.service import ExportService
+from imtui.engine.alarms import AlarmService
 from imtui.engine.matchlists.service import MatchListService
 from imtui.engine.recognition.service import LprService
 from imtui.engine.video.cameras import CameraService
@@ -47,6 +48,7 @@ class Services:
     exports: ExportService = field(init=False)
     lpr: LprService = field(init=False)
     matchlists: MatchListService = field(init=False)
+    alarms: AlarmService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -66,6 +68,7 @@ class Services:
         self.exports = ExportService(self.db, self.recordings, self.reports, self.settings.timezone)
         self.lpr = LprService(self.db, self.recordings.store)
         self.matchlists = MatchListService(self.db)
+        self.alarms = AlarmService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

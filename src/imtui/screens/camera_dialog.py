@@ -13,18 +13,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.video.cameras import CameraView
 from imtui.i18n import _
 from imtui.safetext import clean
-from imtui.screens.render import quiet_input, safe, tell
+from imtui.screens.render import quiet_input
+from imtui.screens.saving_dialog import SavingDialog
 
 # InvalidInput.field of CameraService -> the input to focus
 FIELD_INPUTS = {
@@ -46,16 +44,18 @@ class CameraForm:
     motion_sensitivity: str | None
 
 
-class CameraDialog(ModalScreen[CameraForm | None]):
+class CameraDialog(SavingDialog[CameraForm]):
+    ERROR_ID = "camera-error"
+    SAVE_ID = "camera-save"
+
     BINDINGS = [
         Binding("escape", "cancel", _("Cancel"), id="camera-dialog-cancel"),
         Binding("ctrl+s", "save", _("Save"), id="camera-dialog-save", priority=True),
     ]
 
     def __init__(self, camera: CameraView | None, save: Callable[[CameraForm], Awaitable[None]]) -> None:
-        super().__init__()
+        super().__init__(save)
         self.camera = camera
-        self.save = save
 
     def _shown(self) -> dict[str, str]:
         c = self.camera
@@ -88,7 +88,7 @@ class CameraDialog(ModalScreen[CameraForm | None]):
                 yield Button(_("Cancel"), id="camera-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#camera-error", Static).display = False
+        super().on_mount()
         self.query_one("#camera-name", Input).focus()
 
     def form(self) -> CameraForm:
@@ -102,35 +102,8 @@ class CameraDialog(ModalScreen[CameraForm | None]):
         return CameraForm(changed["name"], changed["source"], enabled if enabled != self.camera.enabled else None,
                           changed["retention_days"], changed["motion_sensitivity"])
 
-    @on(Button.Pressed)
-    def pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "camera-save":
-            self.action_save()
-        else:
-            self.action_cancel()
+    def value(self) -> CameraForm:
+        return self.form()
 
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def action_save(self) -> None:
-        self.run_save(self.form())
-
-    @work(exclusive=True, group="camera-save", exit_on_error=False)
-    async def run_save(self, form: CameraForm) -> None:
-        try:
-            await self.save(form)
-        except ServiceError as exc:
-            error = self.query_one("#camera-error", Static)
-            error.update(safe(exc.message, multiline=True))
-            error.display = True
-            tell(self, exc.message, error=True)
-            if isinstance(exc, InvalidInput) and exc.field in FIELD_INPUTS:
-                self.query_one(FIELD_INPUTS[exc.field], Input).focus()
-            return
-        self.dismiss(form)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def input_for(self, field: str) -> str | None:
+        return FIELD_INPUTS.get(field)

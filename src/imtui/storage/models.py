@@ -416,3 +416,56 @@ class PlateMatch(SQLModel, table=True):
     fields: str = Field(default="{}")  # JSON: field name -> value, at match time
     rule: str = Field(max_length=20)  # exact, wildcard, ocr-equivalence, one-difference, unlisted
     retroactive: bool = False  # found when the list gained the plate, after the read
+
+
+class AlarmDefinition(SQLModel, table=True):
+    """What raises an alarm (manual 004, "Alarms triggered by LPR"): a match list (``trigger``
+    "list" with ``list_id``) or a camera/server event kind, from which cameras (JSON ids; [] = all),
+    with which priority (1 high, 2 medium, 3 low)."""
+
+    __tablename__ = "alarm_definition"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    trigger: str = Field(max_length=40)
+    list_id: int | None = None
+    cameras: str = Field(default="[]")
+    priority: int = 2
+    enabled: bool = True
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class Alarm(SQLModel, table=True):
+    """One raised alarm.  Object = plate, Tag = country code, Type = list or event name (manual
+    004); the definition's name and priority are copied so the alarm reads the same after the
+    definition changes."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (sa.Index("ix_alarm_at", "at"), sa.Index("ix_alarm_state", "state", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    definition_id: int | None = None
+    name: str = Field(max_length=100)
+    priority: int = 2
+    state: str = Field(default="new", max_length=20)  # new, in_progress, on_hold, closed
+    assigned_to: str = Field(default="", max_length=100)
+    object: str = Field(default="", max_length=100)
+    tag: str = Field(default="", max_length=40)
+    type: str = Field(default="", max_length=100)
+    camera_id: int | None = None
+    match_id: int | None = None
+    event_id: int | None = None
+    incident_id: int | None = None  # the incident project made of it
+    message: str = ""
+
+
+class AlarmLog(SQLModel, table=True):
+    """Every change to an alarm: raised, state, assignment, comment, project created."""
+
+    __tablename__ = "alarm_log"
+    __table_args__ = (sa.Index("ix_alarm_log_alarm", "alarm_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alarm_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("alarm.id", ondelete="CASCADE"), nullable=False))
+    at: datetime = Field(default_factory=utcnow)
+    user: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    details: str = ""

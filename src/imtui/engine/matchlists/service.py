@@ -465,7 +465,14 @@ class MatchListService(Service):
             entry = Entry(ids.get(hit.entry.plate, hit.entry.id), hit.entry.plate)
             rows.append(match_row(Hit(view.id, view.name, entry, hit.rule), x.id, x.camera_id, x.plate, x.at, fields,
                                   retroactive=True))
-        await s.execute(sa.insert(m), rows)
+        from imtui.engine.alarms import raise_for_matches
+        from imtui.storage.models import PlateRecognition as _R
+
+        ids = (await s.execute(sa.insert(m).returning(m.c.id, sort_by_parameter_order=True), rows)).scalars().all()
+        countries = dict((await s.execute(sa.select(_R.__table__.c.id, _R.__table__.c.country).where(
+            _R.__table__.c.id.in_([x.id for x, _hit in found])))).all())
+        await raise_for_matches(s, [{**row, "id": i, "country": countries.get(row["recognition_id"], "")}
+                                    for row, i in zip(rows, ids, strict=True)])
         return len(rows)
 
     # ------------------------------------------------------------------------------------------- files

@@ -80,6 +80,7 @@ class LprPipeline:
     _ended: list[tuple[int, Recognition]] = field(default_factory=list)  # passages of cameras reconfigured
     matcher: Matcher | None = None  # match lists; the worker keeps it current
     matched: int = 0
+    alarms: int = 0
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
         """Cameras with LPR on and their settings.  A camera turned off or changed ends its
@@ -207,10 +208,16 @@ class LprPipeline:
         found = [(rid, row, hit) for rid, row in stored for hit in self.matcher.match(row["camera_id"], row["plate"])]
         if not found:
             return
+        from imtui.engine.alarms import raise_for_matches
+
         fields = await entry_fields(s, [hit.entry.id for _r, _row, hit in found if hit.entry is not None])
-        await s.execute(sa.insert(PlateMatch.__table__), [
-            match_row(hit, rid, row["camera_id"], row["plate"], row["at"], fields) for rid, row, hit in found])
+        rows = [match_row(hit, rid, row["camera_id"], row["plate"], row["at"], fields) for rid, row, hit in found]
+        m = PlateMatch.__table__
+        ids = (await s.execute(sa.insert(m).returning(m.c.id, sort_by_parameter_order=True), rows)).scalars().all()
+        countries = [row["country"] for _rid, row, _hit in found]
         self.matched += len(found)
+        self.alarms += await raise_for_matches(s, [{**r, "id": i, "country": c}
+                                                   for r, i, c in zip(rows, ids, countries, strict=True)])
 
     def close(self) -> None:
         if self._pool is not None:

@@ -160,7 +160,12 @@ class Worker:
         log.warning("%s", message) if kind in (events.CAMERA_LOST, events.STORAGE_ERROR) else log.info("%s", message)
         try:
             async with self.db.write() as s:
-                events.record(s, kind, message, camera_id, self.host)
+                from imtui.engine.alarms import raise_for_event
+                from imtui.engine.times import utcnow
+
+                at = utcnow()
+                events.record(s, kind, message, camera_id, self.host, at=at)
+                await raise_for_event(s, kind, camera_id, message, at)  # in the event's transaction
         except Exception as exc:  # noqa: BLE001 - the database may be the thing that is down
             log.error("could not store event %s: %s", kind, exc)
 

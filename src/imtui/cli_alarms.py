@@ -1,0 +1,167 @@
+"""``imtui alarms``: alarm definitions for administrators and the alarm manager for operators, from
+a script (the same AlarmService as the screens will use)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from imtui.i18n import _
+
+alarms_app = typer.Typer(help=_("Alarms: definitions and the alarm manager."), no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alarms_app, name="alarms")
+
+
+def _data(a) -> dict:  # noqa: ANN001
+    return {"id": a.id, "at": a.at.isoformat(), "name": a.name, "priority": a.priority, "state": a.state,
+            "assigned_to": a.assigned_to, "object": a.object, "tag": a.tag, "type": a.type, "camera_id": a.camera_id,
+            "incident_id": a.incident_id, "message": a.message}
+
+
+def _line(a, tz) -> str:  # noqa: ANN001
+    from imtui.engine.alarms import PRIORITIES, STATE_NAMES
+    from imtui.safetext import clean
+
+    return "\t".join([str(a.id), f"{a.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", PRIORITIES[a.priority],
+                      STATE_NAMES[a.state], clean(a.name), a.object or "-", a.tag or "-", clean(a.type),
+                      a.assigned_to or "-", str(a.incident_id or "-"), clean(a.message)])
+
+
+@alarms_app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    state: Annotated[list[str] | None, typer.Option("--state", help=_(
+        "new, in_progress, on_hold or closed (repeatable); default: all."))] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 100,
+) -> None:
+    """Alarms, newest first: ID, time, priority, state, name, object, tag, type, assignee, project."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+
+    found, tz = _run(ctx, lambda s, a: _with_tz(s, s.alarms.alarms(a, states=state or [], limit=limit)))
+    _emit(ctx.find_root().obj, "\n".join(_line(x, tz) for x in found) or _("No alarms."),
+          {"alarms": [_data(x) for x in found]})
+
+
+async def _with_tz(s, coro):  # noqa: ANN001, ANN202
+    return await coro, s.settings.timezone
+
+
+@alarms_app.command("show")
+def show_cmd(ctx: typer.Context, alarm: Annotated[int, typer.Argument(help=_("Alarm ID."))]) -> None:
+    """One alarm and its log."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+    from imtui.safetext import clean
+
+    (view, log), tz = _run(ctx, lambda s, a: _with_tz(s, s.alarms.get(a, alarm)))
+    lines = [_line(view, tz)] + [f"  {x.at.astimezone(tz):%Y-%m-%d %H:%M:%S}\t{clean(x.user)}\t{x.action}\t{clean(x.details)}"
+                                 for x in log]
+    _emit(ctx.find_root().obj, "\n".join(lines), {**_data(view), "log": [
+        {"at": x.at.isoformat(), "user": x.user, "action": x.action, "details": x.details} for x in log]})
+
+
+@alarms_app.command("state")
+def state_cmd(ctx: typer.Context, alarm: Annotated[int, typer.Argument()],
+              state: Annotated[str, typer.Argument(help=_("new, in_progress, on_hold or closed."))]) -> None:
+    """Change an alarm's state (logged)."""
+    _change(ctx, lambda s, a: s.alarms.set_state(a, alarm, state))
+
+
+@alarms_app.command("assign")
+def assign_cmd(ctx: typer.Context, alarm: Annotated[int, typer.Argument()]) -> None:
+    """Assign an alarm to yourself (logged)."""
+    _change(ctx, lambda s, a: s.alarms.assign_to_me(a, alarm))
+
+
+@alarms_app.command("comment")
+def comment_cmd(ctx: typer.Context, alarm: Annotated[int, typer.Argument()],
+                text: Annotated[str, typer.Argument()]) -> None:
+    """Add a comment to an alarm's log."""
+    _change(ctx, lambda s, a: s.alarms.comment(a, alarm, text))
+
+
+def _change(ctx: typer.Context, op) -> None:  # noqa: ANN001
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+
+    view, tz = _run(ctx, lambda s, a: _with_tz(s, op(s, a)))
+    _emit(ctx.find_root().obj, _line(view, tz), _data(view))
+
+
+@alarms_app.command("incident")
+def incident_cmd(
+    ctx: typer.Context,
+    alarm: Annotated[int, typer.Argument()],
+    type_name: Annotated[str | None, typer.Option("--type", help=_("Incident type (name); default: the first."))] = None,
+) -> None:
+    """Create an incident project of an alarm (its camera 10 s either side of the read), linked both ways."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+    from imtui.engine.errors import InvalidInput
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        types = await s.incidents.types()
+        chosen = [t for t in types if type_name is None or t.name.casefold() == type_name.casefold()]
+        if not chosen:
+            raise InvalidInput("type", _("Type: no incident type is called {name!r}; see imtui admin types list.")
+                               .format(name=type_name))
+        return await s.alarms.to_incident(a, alarm, chosen[0].id, s.incidents)
+
+    project = _run(ctx, work)
+    _emit(ctx.find_root().obj, _("Alarm {alarm}: incident project {id}.").format(alarm=alarm, id=project),
+          {"alarm": alarm, "incident_id": project})
+
+
+@alarms_app.command("definitions")
+def definitions_cmd(ctx: typer.Context) -> None:
+    """Alarm definitions: ID, name, trigger, list, cameras, priority, enabled."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+    from imtui.engine.alarms import PRIORITIES
+    from imtui.safetext import clean
+
+    found = _run(ctx, lambda s, a: s.alarms.definitions(a))
+    _emit(ctx.find_root().obj, "\n".join(
+        f"{d.id}\t{clean(d.name)}\t{d.trigger}\t{d.list_id or '-'}\t{','.join(map(str, d.cameras)) or _('all')}\t"
+        f"{PRIORITIES[d.priority]}\t{_('enabled') if d.enabled else _('disabled')}" for d in found) or _("No definitions."),
+        {"definitions": [{"id": d.id, "name": d.name, "trigger": d.trigger, "list_id": d.list_id,
+                          "cameras": list(d.cameras), "priority": d.priority, "enabled": d.enabled} for d in found]})
+
+
+@alarms_app.command("define")
+def define_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument()],
+    trigger: Annotated[str, typer.Option("--trigger", help=_(
+        "list, camera_lost, camera_running, server_not_responding or server_responding."))],
+    matchlist: Annotated[str | None, typer.Option("--list", help=_("The match list (ID or name) of a list trigger."))] = None,
+    camera: Annotated[list[int] | None, typer.Option("--camera", help=_("A source camera (repeatable); default all."))] = None,
+    priority: Annotated[int, typer.Option("--priority", help=_("1 high, 2 medium, 3 low."))] = 2,
+    disabled: Annotated[bool, typer.Option("--disabled")] = False,
+) -> None:
+    """Define an alarm."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        list_id = (await s.matchlists.find(a, matchlist)).id if matchlist else None
+        return await s.alarms.define(a, name, trigger, list_id=list_id, cameras=camera or [], priority=priority,
+                                     enabled=not disabled)
+
+    d = _run(ctx, work)
+    _emit(ctx.find_root().obj, _("Alarm definition {id} created.").format(id=d.id), {"id": d.id})
+
+
+@alarms_app.command("undefine")
+def undefine_cmd(ctx: typer.Context, definition: Annotated[int, typer.Argument()]) -> None:
+    """Delete an alarm definition (its raised alarms stay)."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+
+    _run(ctx, lambda s, a: s.alarms.delete_definition(a, definition))
+    _emit(ctx.find_root().obj, _("Alarm definition {id} deleted.").format(id=definition), {"deleted": definition})
