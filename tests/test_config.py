@@ -52,6 +52,7 @@ keep_hours = 48
     ('[ui]\npoll_seconds = "often"', ["ui.poll_seconds", "number of seconds"]),
     ("[worker]\nsegment_seconds = -5", ["worker.segment_seconds", "above 0"]),
     ("[events]\nkeep_hours = 0", ["events.keep_hours", "number of hours", "above 0"]),
+    ('[ui]\nbell = "yes"', ["ui.bell", "true or false"]),
     ('[site]\ntimezone = "Mars/Olympus"', ["site.timezone", "Europe/Paris"]),
     ("[ui\n", ["not valid TOML"]),
 ])

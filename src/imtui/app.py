@@ -42,6 +42,7 @@ class ImtuiApp(App[None]):
         self.user_name = user
         self.login_hint = login_hint
         self.actor: Actor | None = None
+        self.alarms_seen = 0  # the newest alarm this TUI has announced
         self.theme = "ansi-dark"  # 16 colours: about half the bytes of truecolor (tui-links notes)
         self.animation_level = "none"
 
@@ -73,6 +74,50 @@ class ImtuiApp(App[None]):
             await self.push_screen(IncidentsScreen())
         self.purge()
         self.set_interval(PURGE_EVERY_SECONDS, self.purge, name="retention-purge")
+        self.watch_alarms()
+
+    @work(group="alarms", exit_on_error=False)
+    async def watch_alarms(self) -> None:
+        """New alarms reach every open TUI: PostgreSQL NOTIFYs at once, SQLite is polled every
+        ``poll_seconds`` (2 s; one primary-key read, no repaint unless an alarm came).  Its own
+        feed: sharing the list's would reset the list's baseline."""
+        from imtui.engine.changes import ChangeFeed
+
+        try:
+            self.alarms_seen = await self.services.alarms.latest_id(self.actor)
+        except ServiceError:
+            return  # this user may not see alarms
+        feed = ChangeFeed(self.services.db, self.services.settings.poll_seconds)
+        if not await feed.listen(lambda: self.check_alarms()):
+            await feed.poll()
+
+            async def poll() -> None:
+                if await feed.poll():
+                    self.check_alarms()
+
+            self.set_interval(feed.poll_seconds, poll, name="alarm-poll")
+
+    @work(exclusive=True, group="alarm-check", exit_on_error=False)
+    async def check_alarms(self) -> None:
+        from imtui.engine.alarms import PRIORITIES
+        from imtui.screens.render import tell
+
+        try:
+            new = await self.services.alarms.newer(self.actor, self.alarms_seen)
+        except ServiceError:
+            return
+        if not new:
+            return
+        self.alarms_seen = new[-1].id
+        for alarm in new:
+            what = " · ".join(x for x in (alarm.object, alarm.type) if x)
+            tell(self, _("New alarm ({priority}): {name} · {what}").format(
+                priority=PRIORITIES[alarm.priority], name=alarm.name, what=what))
+        if self.services.settings.bell:
+            self.bell()
+        screen = self.screen
+        if hasattr(screen, "alarms_arrived"):
+            screen.alarms_arrived()
 
     @work(exclusive=True, group="retention", exit_on_error=False)
     async def purge(self) -> None:

@@ -73,6 +73,7 @@ class Settings:
     pre_seconds: float = 2.0  # recorded before motion starts
     post_seconds: float = 3.0  # recorded after motion stops
     segment_seconds: float = 60.0  # a recorded period is cut into files of at most this length
+    bell: bool = False  # ring the terminal bell when a new alarm arrives (ui.bell)
     events_keep_hours: float = 24.0  # events, recognitions and list matches older than this are purged
 
 
@@ -115,6 +116,10 @@ def load_settings(path: Path | None = None) -> Settings:
         kwargs["poll_seconds"] = _positive(ui["poll_seconds"], f"{path}: ui.poll_seconds", 3_600)
     if "image_mode" in ui:
         kwargs["image_mode"] = check_image_mode(str(ui["image_mode"]), f"{path}: ui.image_mode")
+    if "bell" in ui:
+        if not isinstance(ui["bell"], bool):
+            raise ConfigError(f"{path}: ui.bell {ui['bell']!r}: write true or false.")
+        kwargs["bell"] = ui["bell"]
     if "video_fps" in ui:
         kwargs["video_fps"] = _positive(ui["video_fps"], f"{path}: ui.video_fps", 30, unit="frames per second")
     if "dir" in media:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from imtui.engine import audit
-from imtui.engine.base import Service
+from imtui.engine.base import Service, announce
 from imtui.engine.errors import InvalidInput, NotFound
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
@@ -92,7 +92,7 @@ async def _definitions_for(s, trigger: str, camera_id: int | None, list_id: int 
             if not json.loads(r.cameras or "[]") or camera_id in json.loads(r.cameras)]
 
 
-async def raise_for_matches(s, matches: Sequence[dict]) -> int:  # noqa: ANN001
+async def raise_for_matches(s, db, matches: Sequence[dict]) -> int:  # noqa: ANN001
     """Alarms for stored list matches (dicts with ``id`` and the plate_match columns); called in
     the transaction that stored them.  Returns how many were raised."""
     raised = 0
@@ -108,10 +108,12 @@ async def raise_for_matches(s, matches: Sequence[dict]) -> int:  # noqa: ANN001
             ).returning(Alarm.__table__.c.id))).scalar_one()
             _log(s, alarm_id, "system", "raised", d.name)
             raised += 1
+    if raised:
+        await announce(s, db, "alarm")  # open TUIs show new alarms within their poll (2 s) or at once (PG)
     return raised
 
 
-async def raise_for_event(s, kind: str, camera_id: int | None, message: str, at: datetime,  # noqa: ANN001
+async def raise_for_event(s, db, kind: str, camera_id: int | None, message: str, at: datetime,  # noqa: ANN001
                           event_id: int | None = None) -> int:
     raised = 0
     for d in await _definitions_for(s, kind, camera_id):
@@ -121,6 +123,8 @@ async def raise_for_event(s, kind: str, camera_id: int | None, message: str, at:
             message=message).returning(Alarm.__table__.c.id))).scalar_one()
         _log(s, alarm_id, "system", "raised", d.name)
         raised += 1
+    if raised:
+        await announce(s, db, "alarm")
     return raised
 
 
@@ -182,6 +186,20 @@ class AlarmService(Service):
             stmt = stmt.where(a.c.state.in_(list(states)))
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
             return [_alarm(r) for r in (await s.execute(stmt)).all()]
+
+    async def newer(self, actor: Actor, after_id: int) -> list[AlarmView]:
+        """Alarms raised after ``after_id``, oldest first (what an open TUI has not shown yet)."""
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        a = Alarm.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            rows = (await s.execute(sa.select(a).where(a.c.id > after_id).order_by(a.c.id).limit(100))).all()
+        return [_alarm(r) for r in rows]
+
+    async def latest_id(self, actor: Actor) -> int:
+        require(actor, Feature.INCIDENTS, Level.VIEW)
+        a = Alarm.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            return int((await s.execute(sa.select(sa.func.coalesce(sa.func.max(a.c.id), 0)))).scalar_one())
 
     async def get(self, actor: Actor, alarm_id: int) -> tuple[AlarmView, list[LogView]]:
         require(actor, Feature.INCIDENTS, Level.VIEW)

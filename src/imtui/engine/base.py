@@ -35,9 +35,14 @@ class Service:
             raise UnavailableError(failure) from exc
 
     async def _changed(self, session: AsyncSession, target: int | str) -> None:
-        """Tell other operators' screens that something changed (counter on SQLite, NOTIFY on PG)."""
-        if self.db.is_sqlite:
-            counter = ChangeCounter.__table__
-            await session.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1))
-        else:
-            await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(target))))
+        await announce(session, self.db, target)
+
+
+async def announce(session: AsyncSession, db: Database, target: int | str) -> None:
+    """Tell other operators' screens that something changed (counter on SQLite, NOTIFY on PG), in
+    the writer's transaction: the worker uses it too, for the alarms it raises."""
+    if db.is_sqlite:
+        counter = ChangeCounter.__table__
+        await session.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1))
+    else:
+        await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(target))))

@@ -43,6 +43,7 @@ class IncidentsScreen(Screen[None]):
         Binding("e", "send_for_export", _("Send for export"), id="send-for-export"),
         Binding("f7", "exports", _("Exports"), id="exports"),
         Binding("f8", "matchlists", _("Match lists"), id="matchlists"),
+        Binding("f9", "alarms", _("Alarms"), id="alarms"),
     ]
 
     def __init__(self) -> None:
@@ -206,6 +207,11 @@ class IncidentsScreen(Screen[None]):
         from imtui.screens.admin_cameras import AdminCamerasScreen
 
         self.app.push_screen(AdminCamerasScreen())
+
+    def action_alarms(self) -> None:
+        from imtui.screens.alarms import AlarmsScreen
+
+        self.app.push_screen(AlarmsScreen())
 
     def action_matchlists(self) -> None:
         from imtui.screens.matchlists import MatchListsScreen

@@ -471,7 +471,7 @@ class MatchListService(Service):
         ids = (await s.execute(sa.insert(m).returning(m.c.id, sort_by_parameter_order=True), rows)).scalars().all()
         countries = dict((await s.execute(sa.select(_R.__table__.c.id, _R.__table__.c.country).where(
             _R.__table__.c.id.in_([x.id for x, _hit in found])))).all())
-        await raise_for_matches(s, [{**row, "id": i, "country": countries.get(row["recognition_id"], "")}
+        await raise_for_matches(s, self.db, [{**row, "id": i, "country": countries.get(row["recognition_id"], "")}
                                     for row, i in zip(rows, ids, strict=True)])
         return len(rows)
 

@@ -216,7 +216,7 @@ class LprPipeline:
         ids = (await s.execute(sa.insert(m).returning(m.c.id, sort_by_parameter_order=True), rows)).scalars().all()
         countries = [row["country"] for _rid, row, _hit in found]
         self.matched += len(found)
-        self.alarms += await raise_for_matches(s, [{**r, "id": i, "country": c}
+        self.alarms += await raise_for_matches(s, self.db, [{**r, "id": i, "country": c}
                                                    for r, i, c in zip(rows, ids, countries, strict=True)])
 
     def close(self) -> None:

@@ -165,7 +165,7 @@ class Worker:
 
                 at = utcnow()
                 events.record(s, kind, message, camera_id, self.host, at=at)
-                await raise_for_event(s, kind, camera_id, message, at)  # in the event's transaction
+                await raise_for_event(s, self.db, kind, camera_id, message, at)  # in the event's transaction
         except Exception as exc:  # noqa: BLE001 - the database may be the thing that is down
             log.error("could not store event %s: %s", kind, exc)
 

@@ -1,0 +1,173 @@
+"""The alarm manager (architecture 002, "View and manage alarms"): screen ``#alarms`` with the
+alarms newest first (``#alarms-table``, row key = alarm id) and the highlighted alarm's message and
+log (``#alarm-detail``).
+
+Keys: ``a`` assign to me, ``p`` In progress, ``h`` On hold, ``c`` Closed, ``m`` comment, ``i`` an
+incident project of the alarm (linked both ways).  New alarms arrive through the app's alarm
+watcher (within its poll, 2 s), which calls :meth:`AlarmsScreen.alarms_arrived`.  Every change goes
+through AlarmService, which checks the grant and logs it on the alarm.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from imtui.engine.alarms import PRIORITIES, STATE_NAMES, AlarmView
+from imtui.engine.errors import ServiceError
+from imtui.i18n import _
+from imtui.screens.form_dialog import FormDialog, FormField, Values
+from imtui.screens.render import cell, safe, tell, time_cell
+
+if TYPE_CHECKING:
+    from imtui.app import ImtuiApp
+
+
+class AlarmsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", _("Back"), id="alarms-back"),
+        Binding("a", "assign", _("Assign to me"), id="alarms-assign"),
+        Binding("p", "state('in_progress')", _("In progress"), id="alarms-in-progress"),
+        Binding("h", "state('on_hold')", _("On hold"), id="alarms-on-hold"),
+        Binding("c", "state('closed')", _("Close"), id="alarms-close"),
+        Binding("m", "comment", _("Comment"), id="alarms-comment"),
+        Binding("i", "incident", _("Project"), id="alarms-incident"),
+        Binding("f5", "reload", _("Refresh"), id="alarms-refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="alarms")
+        self.shown: dict[int, AlarmView] = {}
+
+    @property
+    def imtui(self) -> ImtuiApp:
+        return cast("ImtuiApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(_("Alarms"), id="alarms-title")
+        yield DataTable(id="alarms-table", cursor_type="row")
+        yield Static("", id="alarm-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#alarms-table", DataTable)
+        for key, label in (("at", _("Time")), ("priority", _("Priority")), ("state", _("State")), ("name", _("Alarm")),
+                           ("object", _("Object")), ("tag", _("Tag")), ("type", _("Type")),
+                           ("assigned", _("Assigned to")), ("project", _("Project"))):
+            table.add_column(label, key=key)
+        table.focus()
+        self.load()
+
+    def alarms_arrived(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def selected(self) -> AlarmView | None:
+        table = self.query_one("#alarms-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.shown.get(int(key)) if key is not None else None
+
+    @work(exclusive=True, group="alarms-load", exit_on_error=False)
+    async def load(self, select: int | None = None) -> None:
+        try:
+            found = await self.imtui.services.alarms.alarms(self.imtui.actor)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)
+            return
+        table = self.query_one("#alarms-table", DataTable)
+        keep = select if select is not None else (a.id if (a := self.selected()) else None)
+        tz = self.imtui.services.settings.timezone
+        self.shown = {a.id: a for a in found}
+        table.clear()
+        for a in found:
+            table.add_row(time_cell(a.at, tz, "%m-%d %H:%M:%S"), PRIORITIES[a.priority], STATE_NAMES[a.state],
+                          cell(a.name, 30), cell(a.object), cell(a.tag), cell(a.type, 30), cell(a.assigned_to),
+                          str(a.incident_id or ""), key=str(a.id))
+        if keep in self.shown:
+            table.move_cursor(row=table.get_row_index(str(keep)))
+        await self.show_detail()
+
+    @on(DataTable.RowHighlighted, "#alarms-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.detail_soon()
+
+    @work(exclusive=True, group="alarm-detail", exit_on_error=False)
+    async def detail_soon(self) -> None:
+        await self.show_detail()
+
+    async def show_detail(self) -> None:
+        alarm = self.selected()
+        detail = Text()
+        if alarm is not None:
+            try:
+                _view, log = await self.imtui.services.alarms.get(self.imtui.actor, alarm.id)
+            except ServiceError as exc:
+                tell(self, exc.message, error=True)
+                return
+            tz = self.imtui.services.settings.timezone
+            detail = safe(alarm.message) + Text("\n")
+            for entry in log[-3:]:
+                detail += time_cell(entry.at, tz, "%H:%M:%S") + Text(" ") + safe(entry.user) + Text(f" {entry.action} ")
+                detail += safe(entry.details) + Text("\n")
+        self.query_one("#alarm-detail", Static).update(detail)
+
+    # -- changes ----------------------------------------------------------------------------------
+    def action_assign(self) -> None:
+        if (alarm := self.selected()) is not None:
+            self.change(lambda s, a: s.alarms.assign_to_me(a, alarm.id), alarm.id)
+
+    def action_state(self, state: str) -> None:
+        if (alarm := self.selected()) is not None:
+            self.change(lambda s, a: s.alarms.set_state(a, alarm.id, state), alarm.id)
+
+    @work(exclusive=True, group="alarms-change", exit_on_error=False)
+    async def change(self, op, alarm_id: int) -> None:  # noqa: ANN001
+        try:
+            await op(self.imtui.services, self.imtui.actor)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)
+            return
+        self.load(select=alarm_id)
+
+    def action_comment(self) -> None:
+        alarm = self.selected()
+        if alarm is None:
+            return
+
+        async def save(values: Values) -> None:
+            await self.imtui.services.alarms.comment(self.imtui.actor, alarm.id, str(values["comment"]))
+            self.load(select=alarm.id)
+
+        self.app.push_screen(FormDialog(_("Comment on alarm {id}").format(id=alarm.id),
+                                        [FormField("comment", _("Comment"), "", _("What was done, who was told"))],
+                                        save, dialog_id="alarm-comment-dialog"))
+
+    def action_incident(self) -> None:
+        if (alarm := self.selected()) is not None:
+            self.make_project(alarm)
+
+    @work(exclusive=True, group="alarms-change", exit_on_error=False)
+    async def make_project(self, alarm: AlarmView) -> None:
+        services = self.imtui.services
+        try:
+            types = await services.incidents.types()
+            if not types:
+                tell(self, _("Type: no incident types are defined; ask an administrator to add one."), error=True)
+                return
+            project = await services.alarms.to_incident(self.imtui.actor, alarm.id, types[0].id, services.incidents)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)
+            return
+        tell(self, _("Alarm {alarm}: incident project {id}.").format(alarm=alarm.id, id=project))
+        self.load(select=alarm.id)
