@@ -156,6 +156,14 @@ def create_app(
         # textual-image probes the terminal on import, impossible once Textual runs; halfcell and
         # unicode are our own widgets (screens/cell_image.py) and need no probe.
         import textual_image.widget  # noqa: F401
+    if worker:
+        # The recorder's LPR process pool needs multiprocessing's resource tracker, a helper
+        # process started with the terminal's stderr.  Once Textual runs, stderr is its capture
+        # object with no file descriptor, and starting the tracker fails ("bad value(s) in
+        # fds_to_keep"), which took the whole recorder down in `imtui demo`.  Start it now.
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
     if login:
         return ImtuiApp(Services(settings), None, login_hint=login_hint, worker=worker)
     return ImtuiApp(Services(settings), user or getpass.getuser(), worker=worker)

@@ -243,7 +243,11 @@ class Worker:
             self.lpr = LprPipeline(self.db, self.store, self.host, **(
                 {"processes": self.lpr_processes} if self.lpr_processes else {}))
         if self.lpr is not None:
-            self.lpr.configure(wanted)
+            try:
+                self.lpr.configure(wanted)
+            except Exception as exc:  # noqa: BLE001 - recording must go on without recognition
+                log.error("cannot start plate recognition: %s", exc)
+                return
             try:
                 if self.lpr.matcher is None:
                     from imtui.engine.matchlists.matcher import Matcher
