@@ -98,6 +98,7 @@ class Database:
         self._write_sessions = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
         self._listener_conn = None
+        self._listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -142,12 +143,16 @@ class Database:
         """On PostgreSQL, call ``callback`` on every change NOTIFY; False where polling is needed."""
         if self.backend != "postgresql":
             return False
+        self._listeners.append(callback)
+        if self._listener_conn is not None:
+            return True  # one LISTEN connection serves every subscriber (the list, the alarm watcher)
         conn = await self.write_engine.connect()
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
 
         def _on_notify(*_args) -> None:  # noqa: ANN002
-            callback()
+            for listener in list(self._listeners):
+                listener()
 
         await driver.add_listener(NOTIFY_CHANNEL, _on_notify)
         self._listener_conn = conn
@@ -160,6 +165,7 @@ class Database:
             except Exception:  # noqa: BLE001 - closing on the way out
                 log.debug("listener close failed", exc_info=True)
             self._listener_conn = None
+        self._listeners.clear()
         for engine in {self.write_engine, self.read_engine, self.query_engine}:
             await engine.dispose()
 
