@@ -96,6 +96,29 @@ class DataField(SQLModel, table=True):
     enabled: bool = False
 
 
+class LprServer(SQLModel, table=True):
+    """A running (or once running) ``imtui worker``: who it is, its last heartbeat and what it
+    reported then (manual 004, "LPR server information").  ``responding`` is the last state an
+    event was raised for, so "not responding" and "responding" are raised once per outage."""
+
+    __tablename__ = "lpr_server"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    host: str = Field(max_length=200)
+    pid: int = 0
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    interval: float = 5.0  # seconds between heartbeats; silent for 3 of them: not responding
+    state: str = Field(default="running", max_length=20)  # running | stopped
+    responding: bool = True
+    stop_requested: bool = False  # imtui worker stop: the worker stops at its next heartbeat
+    cpu_percent: float = 0.0  # the whole computer's
+    memory_available: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
+    plates: int = 0  # recognised since the worker started
+    cameras: str = Field(default="{}")  # JSON: camera id -> starting | running | lost
+    error: str = ""  # what keeps it from working (e.g. recognition could not start)
+
+
 class Camera(SQLModel, table=True):
     __tablename__ = "camera"
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +127,9 @@ class Camera(SQLModel, table=True):
     enabled: bool = True
     retention_days: int = 30  # recordings older than this are deleted unless a sequence holds them
     motion_sensitivity: int = 50  # 1 (only big changes) .. 100 (the slightest change)
+    # The worker (LPR server) that records and reads it; None until a worker claims it.
+    server_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("lpr_server.id", ondelete="SET NULL"), nullable=True))
 
 
 class Setting(SQLModel, table=True):
@@ -432,6 +458,12 @@ class AlarmDefinition(SQLModel, table=True):
     priority: int = 2
     enabled: bool = True
     changed_at: datetime = Field(default_factory=utcnow)
+    # Event actions, for gates and lights: a JSON POST (timeout s, retries) and a command (shlex-split,
+    # run without a shell).  Empty: no output.
+    webhook_url: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
+    webhook_timeout: float = Field(default=5.0, sa_column_kwargs={"server_default": "5"})
+    webhook_retries: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    command: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
 
 
 class Alarm(SQLModel, table=True):
@@ -440,7 +472,8 @@ class Alarm(SQLModel, table=True):
     definition changes."""
 
     __tablename__ = "alarm"
-    __table_args__ = (sa.Index("ix_alarm_at", "at"), sa.Index("ix_alarm_state", "state", "at"))
+    __table_args__ = (sa.Index("ix_alarm_at", "at"), sa.Index("ix_alarm_state", "state", "at"),
+                      sa.Index("ix_alarm_actions_pending", "actions_pending"))
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
     definition_id: int | None = None
@@ -456,6 +489,7 @@ class Alarm(SQLModel, table=True):
     event_id: int | None = None
     incident_id: int | None = None  # the incident project made of it
     message: str = ""
+    actions_pending: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})  # outputs to run
 
 
 class AlarmLog(SQLModel, table=True):
