@@ -75,6 +75,12 @@ class Settings:
     segment_seconds: float = 60.0  # a recorded period is cut into files of at most this length
     bell: bool = False  # ring the terminal bell when a new alarm arrives (ui.bell)
     events_keep_hours: float = 24.0  # events, recognitions and list matches older than this are purged
+    heartbeat_seconds: float = 5.0  # a worker reports this often; silent for 3 of them: "Service not responding"
+    worker_name: str = ""  # the LPR server's name (worker.name); empty: the host name
+    worker_log: Path = field(default_factory=lambda: data_dir() / "worker.log")
+    # Commands an alarm definition may run (event actions), by name: [actions.commands] gate = ["/bin/x", "1"].
+    # Only the worker host's config can say what runs there; the database only names one.
+    action_commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class ConfigError(ValueError):
@@ -96,6 +102,7 @@ def load_settings(path: Path | None = None) -> Settings:
     media = raw.get("media", {})
     worker = raw.get("worker", {})
     events_cfg = raw.get("events", {})
+    actions = raw.get("actions", {})
     kwargs: dict = {}
     url = os.environ.get("IMTUI_DATABASE_URL") or db.get("url")
     if url:
@@ -124,9 +131,28 @@ def load_settings(path: Path | None = None) -> Settings:
         kwargs["video_fps"] = _positive(ui["video_fps"], f"{path}: ui.video_fps", 30, unit="frames per second")
     if "dir" in media:
         kwargs["media_dir"] = Path(str(media["dir"])).expanduser()
-    for key in ("stall_seconds", "pre_seconds", "post_seconds", "segment_seconds"):
+    for key in ("stall_seconds", "pre_seconds", "post_seconds", "segment_seconds", "heartbeat_seconds"):
         if key in worker:
             kwargs[key] = _positive(worker[key], f"{path}: worker.{key}", 86_400)
+    if "name" in worker:
+        name = worker["name"]
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+            raise ConfigError(f"{path}: worker.name {name!r}: write a name of 1 to 100 characters.")
+        kwargs["worker_name"] = name.strip()
+    if "log" in worker:
+        kwargs["worker_log"] = Path(str(worker["log"])).expanduser()
+    commands = actions.get("commands", {})
+    if not isinstance(commands, dict):
+        raise ConfigError(f"{path}: actions.commands: write a table of name = [\"program\", \"argument\", ...].")
+    parsed: dict[str, tuple[str, ...]] = {}
+    for name, argv in commands.items():
+        if (not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv)
+                or not argv[0].strip()):
+            raise ConfigError(f"{path}: actions.commands.{name}: write a list of strings, the program first, "
+                              "e.g. [\"/usr/local/bin/open-gate\", \"--lane\", \"1\"].")
+        parsed[str(name)] = tuple(argv)
+    if parsed:
+        kwargs["action_commands"] = parsed
     if "keep_hours" in events_cfg:
         kwargs["events_keep_hours"] = _positive(events_cfg["keep_hours"], f"{path}: events.keep_hours", 24 * 3650,
                                                 unit="hours")
