@@ -1,7 +1,9 @@
 """The match-lists screen (``#matchlists``, ``#matchlist-entries``) under pilot, on a real SQLite
 database at 80x24: lists and pages, search with ``?``, rows per page, adding a plate (normalised
 with a note), marking and editing several plates at once, deleting marked plates, importing with a
-bad line (nothing applied) and a good file, exporting; a user without the manage grant cannot change."""
+bad line (nothing applied) and a good file, exporting; a user without the manage grant cannot change;
+the custom-fields dialog (``f``): add, rename, move, delete with the plates' columns following, a
+refused rename that keeps what was typed, and field names shown literally."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from imtui.engine.matchlists.service import MatchListService
 from imtui.engine.seed import seed_defaults
 from imtui.screens.confirm import ConfirmDialog
 from imtui.screens.form_dialog import FormDialog
+from imtui.screens.matchlist_fields import MatchListFieldsDialog
 from imtui.screens.matchlists import MatchListsScreen
 from imtui.storage.db import Database
 from pilot import make_app, notifications, settle, wait_for
@@ -190,8 +193,176 @@ async def test_operator_sees_lists_but_cannot_change_them(sqlite_url: str) -> No
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, MatchListsScreen)
-        await pilot.press("n", "a", "i")
+        await pilot.press("n", "a", "i", "f")
         await settle(app, pilot)
         assert app.screen is screen  # no dialog opened
         assert screen.query_one("#matchlists-lists", DataTable).row_count == 0  # the service refused to list
         assert notifications(app)  # ... and said so
+
+
+# -- custom fields (dialog #matchlist-fields) ------------------------------------------------------
+
+async def _fields(url: str) -> list[str]:
+    db = Database(url)
+    try:
+        return [f.name for f in (await MatchListService(db).find(ADMIN, "Visitors")).fields]
+    finally:
+        await db.dispose()
+
+
+def _field_rows(app) -> list[str]:  # noqa: ANN001
+    table = app.screen.query_one("#matchlist-fields-table", DataTable)
+    return [table.get_row(key)[1].plain for key in table.rows]
+
+
+def _headers(screen: MatchListsScreen) -> list[str]:
+    return [c.label.plain for c in screen.query_one("#matchlist-entries", DataTable).ordered_columns]
+
+
+async def _open_fields(app, pilot) -> MatchListFieldsDialog:  # noqa: ANN001
+    await pilot.press("f")
+    await settle(app, pilot)
+    dialog = app.screen
+    assert isinstance(dialog, MatchListFieldsDialog) and dialog.query_one("#matchlist-fields")
+    assert app.focused is dialog.query_one("#matchlist-fields-table", DataTable)
+    return dialog
+
+
+async def _name_field(app, pilot, key: str, name: str, submit: str = "enter") -> None:  # noqa: ANN001
+    await pilot.press(key)
+    await settle(app, pilot)
+    assert isinstance(app.screen, FormDialog) and app.screen.query_one("#matchlist-field-dialog")
+    await _type(pilot, "#form-name", name)
+    await pilot.press(submit)
+    await settle(app, pilot)
+
+
+async def test_fields_add_rename_move_delete(sqlite_url: str) -> None:
+    """Every field operation from the keyboard; the stored order and the plates' columns agree,
+    and the values stay with their field through renames and moves."""
+    await _world(sqlite_url)
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        assert _headers(screen) == [" ", "Plate", "Host"]
+        dialog = await _open_fields(app, pilot)
+        assert _field_rows(app) == ["Host"]
+        await _name_field(app, pilot, "n", "Owner")
+        await _name_field(app, pilot, "n", "Phone", submit="ctrl+s")
+        assert app.screen is dialog and _field_rows(app) == ["Host", "Owner", "Phone"]
+        assert await _fields(sqlite_url) == ["Host", "Owner", "Phone"]
+
+        # the new field is highlighted: rename it, then move it with both key sets
+        await _name_field(app, pilot, "r", "Mobile")
+        assert app.screen is dialog and _field_rows(app) == ["Host", "Owner", "Mobile"]
+        for key, order in (("ctrl+up", ["Host", "Mobile", "Owner"]), ("u", ["Mobile", "Host", "Owner"]),
+                           ("u", ["Mobile", "Host", "Owner"]),  # already first: nothing moves
+                           ("ctrl+down", ["Host", "Mobile", "Owner"]), ("d", ["Host", "Owner", "Mobile"])):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert _field_rows(app) == order, key
+        await pilot.press("ctrl+up", "ctrl+up")  # back to back: queued, not lost
+        await settle(app, pilot)
+        assert _field_rows(app) == ["Mobile", "Host", "Owner"]
+        assert await _fields(sqlite_url) == ["Mobile", "Host", "Owner"]
+
+        # delete Owner: the confirmation says its values go from all 120 plates
+        dialog.query_one("#matchlist-fields-table", DataTable).move_cursor(row=2)
+        await pilot.press("delete")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Owner" in app.screen.question and "120 plates" in app.screen.question
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen is dialog and _field_rows(app) == ["Mobile", "Host"]
+        assert "Custom field Owner deleted." in notifications(app)
+
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen
+        await wait_for(lambda: _headers(screen) == [" ", "Plate", "Mobile", "Host"], pilot=pilot)
+        row = screen.query_one("#matchlist-entries", DataTable).get_row("{}".format(
+            next(e.id for e in screen.rows.values() if e.plate == "Q003Z")))
+        assert [str(v) for v in row[1:]] == ["Q003Z", "", "host 3"]
+        lists = screen.query_one("#matchlists-lists", DataTable)
+        assert str(lists.get_row_at(0)[3]) == "Mobile, Host"
+    assert await _fields(sqlite_url) == ["Mobile", "Host"]
+    assert (await _entries(sqlite_url))["Q003Z"] == ("", "host 3")
+
+
+async def test_field_rename_to_existing_name_keeps_the_dialog(sqlite_url: str) -> None:
+    await _world(sqlite_url)
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(app, pilot)
+        dialog = await _open_fields(app, pilot)
+        await _name_field(app, pilot, "n", "Owner")
+        assert _field_rows(app) == ["Host", "Owner"]
+        await _name_field(app, pilot, "r", "HOST")  # names are unique whatever the case
+        form = app.screen
+        assert isinstance(form, FormDialog)  # refused: still open, with what was typed, focused
+        message = "Custom field: the list has a field called 'Host'; choose another name."
+        assert message in notifications(app)
+        assert str(form.query_one("#form-error").render()) == message
+        assert form.query_one("#form-name", Input).value == "HOST"
+        assert app.focused is form.query_one("#form-name", Input)
+        await pilot.press("escape")  # cancel the rename; the fields dialog is still there
+        await settle(app, pilot)
+        assert app.screen is dialog and _field_rows(app) == ["Host", "Owner"]
+    assert await _fields(sqlite_url) == ["Host", "Owner"]
+
+
+async def test_field_names_are_shown_literally(sqlite_url: str) -> None:
+    """A field name holding markup and terminal escapes (put there by another tool: the service
+    refuses control characters, which the dialog also shows) is drawn as plain visible text."""
+    from imtui.storage.models import MatchListField
+
+    await _world(sqlite_url)
+    db = Database(sqlite_url)
+    try:
+        visitors = await MatchListService(db).find(ADMIN, "Visitors")
+        async with db.write() as session:
+            session.add(MatchListField(list_id=visitors.id, position=1, name="\x1b]52;c;aGk=\x07[b]Odd[/b]"))
+    finally:
+        await db.dispose()
+    shown = "␛]52;c;aGk=␇[b]Odd[/b]"
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        assert _headers(screen) == [" ", "Plate", "Host", shown]
+        dialog = await _open_fields(app, pilot)
+        assert _field_rows(app) == ["Host", shown]
+
+        # typed with an escape: refused, and the text stays in the input
+        await _name_field(app, pilot, "n", "[i]x")
+        assert app.screen is dialog
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen.query_one("#form-name", Input)
+        form.value = "bad\x1bname"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FormDialog) and form.value == "bad\x1bname"
+        assert any("holds control characters" in n for n in notifications(app))
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is dialog and _field_rows(app) == ["Host", shown, "[i]x"]
+
+        table = dialog.query_one("#matchlist-fields-table", DataTable)
+        drawn = [table.render_line(y).text for y in range(table.size.height)]
+        assert any(shown in line for line in drawn) and any("[i]x" in line for line in drawn)
+        assert not any("\x1b" in line or "\x07" in line for line in drawn)
+        table.move_cursor(row=1)
+        await pilot.press("delete")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        question = app.screen.query_one("#confirm-question").render()
+        assert shown in str(question) and "\x1b" not in str(question)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await wait_for(lambda: _headers(screen) == [" ", "Plate", "Host", shown, "[i]x"], pilot=pilot)
+        header = screen.query_one("#matchlist-entries", DataTable).render_line(0).text
+        assert "[i]x" in header and "\x1b" not in header
+    assert await _fields(sqlite_url) == ["Host", "\x1b]52;c;aGk=\x07[b]Odd[/b]", "[i]x"]

@@ -2,9 +2,10 @@
 (row key = list id) and the highlighted list's plates ``#matchlist-entries`` (row key = entry id).
 
 Search ``#matchlist-search`` (``?`` = any one character), rows per page ``#matchlist-rows`` (50 to
-1000), ``[`` / ``]`` pages.  Space marks plates; edit and delete act on the marked plates, or on
-the highlighted one.  Import (``i``) runs with a progress bar ``#matchlist-progress``; nothing of a
-bad file is applied.  Everything goes through MatchListService, which checks the grant
+1000), ``[`` / ``]`` pages.  ``f`` opens the highlighted list's custom fields (add, rename, delete,
+order: ``imtui.screens.matchlist_fields``).  Space marks plates; edit and delete act on the marked
+plates, or on the highlighted one.  Import (``i``) runs with a progress bar ``#matchlist-progress``;
+nothing of a bad file is applied.  Everything goes through MatchListService, which checks the grant
 (properties: view to see, manage to change) and writes the audit log.
 """
 
@@ -26,13 +27,14 @@ from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.matchlists.service import EntryView, ListView
 from imtui.i18n import _
 from imtui.screens.form_dialog import FormDialog, FormField, Values
+from imtui.screens.matchlist_fields import MatchListFieldsDialog
 from imtui.screens.render import cell, quiet_input, safe, tell
 
 if TYPE_CHECKING:
     from imtui.app import ImtuiApp
 
 ROWS = (50, 100, 250, 500, 1000)
-MANAGE_ACTIONS = ("new_list", "edit_list", "delete", "add_plate", "edit_plates", "add_field", "import_file")
+MANAGE_ACTIONS = ("new_list", "edit_list", "delete", "add_plate", "edit_plates", "fields", "import_file")
 
 
 def _tolerance(values: Values, key: str, allowed: tuple[int, ...], label: str) -> int:
@@ -48,11 +50,11 @@ class MatchListsScreen(Screen[None]):
         Binding("escape", "back", _("Back"), id="matchlists-back"),
         Binding("n", "new_list", _("New list"), id="matchlists-new"),
         Binding("r", "edit_list", _("Edit list"), id="matchlists-edit"),
+        Binding("f", "fields", _("Fields"), id="matchlists-fields"),
         Binding("a", "add_plate", _("Add plate"), id="matchlists-add-plate"),
         Binding("e", "edit_plates", _("Edit"), id="matchlists-edit-plates"),
         Binding("space", "mark", _("Mark"), id="matchlists-mark", show=False),
         Binding("delete", "delete", _("Delete"), id="matchlists-delete"),
-        Binding("f", "add_field", _("Add field"), id="matchlists-add-field", show=False),
         Binding("i", "import_file", _("Import"), id="matchlists-import"),
         Binding("x", "export_file", _("Export"), id="matchlists-export"),
         Binding("slash", "search", _("Search"), id="matchlists-search", key_display="/"),
@@ -264,17 +266,13 @@ class MatchListsScreen(Screen[None]):
 
         self.app.push_screen(FormDialog(_("Edit match list"), self._list_form(view), save, dialog_id="matchlist-dialog"))
 
-    def action_add_field(self) -> None:
+    def action_fields(self) -> None:
+        """The highlighted list's custom fields (add, rename, delete, order): the dialog calls the
+        service itself; afterwards the lists and the plates' columns are read again."""
         view = self.current()
         if view is None or view.unlisted:
             return
-
-        async def save(values: Values) -> None:
-            await self.imtui.services.matchlists.add_field(self.imtui.actor, view.id, str(values["name"]))
-            self.load_lists(select=view.id)
-
-        self.app.push_screen(FormDialog(_("Add custom field"), [FormField("name", _("Name"), "", _("e.g. Owner"))],
-                                        save, dialog_id="matchlist-field-dialog"))
+        self.app.push_screen(MatchListFieldsDialog(view), callback=lambda _changed: self.load_lists(select=view.id))
 
     def action_add_plate(self) -> None:
         view = self.current()
