@@ -96,6 +96,17 @@ class ImtuiApp(App[None]):
                     self.check_alarms()
 
             self.set_interval(feed.poll_seconds, poll, name="alarm-poll")
+        self.set_interval(self.services.settings.heartbeat_seconds, self.watch_servers, name="server-watch")
+
+    @work(exclusive=True, group="server-watch", exit_on_error=False)
+    async def watch_servers(self) -> None:
+        """Every open TUI also watches the LPR servers: a site with one worker has no other
+        worker to notice it fall silent.  One small read per heartbeat; a write only when a
+        server changes state."""
+        try:
+            await self.services.servers.watch()
+        except ServiceError as exc:
+            log.warning("LPR server watch failed: %s", exc.message)
 
     @work(exclusive=True, group="alarm-check", exit_on_error=False)
     async def check_alarms(self) -> None:

@@ -20,7 +20,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class ArchivingFileHandler(logging.handlers.RotatingFileHandler):
-    """A RotatingFileHandler whose rotated files go to ``archive/imtui-YYYYmmddTHHMMSSffffffZ.log``."""
+    """A RotatingFileHandler whose rotated files go to ``archive/<name>-YYYYmmddTHHMMSSffffffZ.log``
+    (``imtui-…`` for the application log, ``worker-…`` for a worker's)."""
 
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +33,7 @@ class ArchivingFileHandler(logging.handlers.RotatingFileHandler):
         self.archive.mkdir(exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         if os.path.exists(source):
-            os.replace(source, self.archive / f"imtui-{stamp}.log")
+            os.replace(source, self.archive / f"{Path(source).stem}-{stamp}.log")
 
     def doRollover(self) -> None:  # noqa: N802 - logging's name
         if self.stream:

@@ -33,11 +33,13 @@ def _add_admin() -> None:
     from imtui.cli_lpr import register as register_lpr
     from imtui.cli_alarms import register as register_alarms
     from imtui.cli_matchlist import register as register_matchlist
+    from imtui.cli_worker import register as register_worker
 
     register(app)
     register_lpr(app)
     register_matchlist(app)
     register_alarms(app)
+    register_worker(app)
 
 
 @dataclasses.dataclass
@@ -211,32 +213,6 @@ def purge(
                      _("Deleted {n:,} recordings past their camera's retention; {held:,} kept as evidence.")
                      ).format(n=media.deleted, held=media.held)
     _emit(ctx.obj, human, data)
-
-
-@app.command("worker")
-def worker(
-    ctx: typer.Context,
-    seconds: Annotated[float | None, typer.Option("--seconds", min=0.1, help=_("Stop after this many seconds."))] = None,
-) -> None:
-    """Record every enabled camera (motion periods to the media store) until stopped."""
-    import signal
-
-    from imtui.engine.video.worker import run_worker
-
-    settings = _settings(ctx.obj)
-
-    async def go() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, stop, seconds=seconds)
-
-    typer.echo(_("Recording to {dir}; stop with Ctrl+C.").format(dir=settings.media_dir), err=True)
-    try:
-        asyncio.run(go())
-    except Exception as exc:  # noqa: BLE001 - an unreachable database, a bad URL
-        refuse(_("Cannot run the worker: {error}").format(error=exc))
 
 
 @app.command("events")

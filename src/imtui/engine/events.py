@@ -1,4 +1,4 @@
-"""Events: what the worker noticed about cameras and storage, kept for operators and for alarms.
+"""Events: what the workers noticed about cameras, storage and each other, kept for operators and for alarms.
 
 The kinds are stable strings (later alarm rules match on them); the message is for people and
 names the camera and the fix where there is one.
@@ -22,6 +22,8 @@ CAMERA_LOST = "camera_lost"  # "camera connection lost"
 CAMERA_RUNNING = "camera_running"  # "camera running"
 STORAGE_ERROR = "storage_error"
 STORAGE_OK = "storage_ok"
+SERVER_NOT_RESPONDING = "server_not_responding"  # "LPR server not responding" (source: the server's name)
+SERVER_RESPONDING = "server_responding"  # "LPR server responding"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from imtui.engine.events import EventService
 from imtui.engine.report.service import ReportService
 from imtui.engine.export.service import ExportService
 from imtui.engine.alarms import AlarmService
+from imtui.engine.lpr_servers import LprServerService
 from imtui.engine.matchlists.service import MatchListService
 from imtui.engine.recognition.service import LprService
 from imtui.engine.video.cameras import CameraService
@@ -49,6 +50,7 @@ class Services:
     lpr: LprService = field(init=False)
     matchlists: MatchListService = field(init=False)
     alarms: AlarmService = field(init=False)
+    servers: LprServerService = field(init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -69,6 +71,7 @@ class Services:
         self.lpr = LprService(self.db, self.recordings.store)
         self.matchlists = MatchListService(self.db)
         self.alarms = AlarmService(self.db)
+        self.servers = LprServerService(self.db)
 
     async def start(self, user: str) -> Actor:
         """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""

@@ -81,6 +81,7 @@ class LprPipeline:
     matcher: Matcher | None = None  # match lists; the worker keeps it current
     matched: int = 0
     alarms: int = 0
+    recognised: int = 0  # passages stored since the worker started ("plates recognised this session")
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
         """Cameras with LPR on and their settings.  A camera turned off or changed ends its
@@ -195,6 +196,7 @@ class LprPipeline:
                 ids = (await s.execute(sa.insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)).scalars().all()
                 if self.matcher is not None:
                     await self._match(s, list(zip(ids, rows, strict=True)))
+            self.recognised += len(ids)
         except Exception as exc:  # noqa: BLE001 - keep reading; this batch is logged, not retried
             log.error("cannot store %d recognitions: %s", len(rows), exc)
 

@@ -5,6 +5,10 @@ files) and a runner task on the loop that watches the thread's heartbeat.  The l
 on a camera: frames are handled in the threads, and what they produce (segment opened, grown,
 closed; storage trouble) is queued and written to the index in small transactions.
 
+Each worker is an LPR server (engine/lpr_servers.py): it registers under its name, takes the
+cameras assigned to it (and claims unassigned ones), heartbeats its figures, watches the other
+servers for silence, and stops when asked (``imtui worker stop``).
+
 Events: "camera connection lost" when a stream fails to open, ends, errors or sends no frame for
 ``stall_seconds``; "camera running" when frames flow (again).  Reconnects back off 1, 2, 4 … 60 s
 with jitter and never give up.  Storage trouble is reported once per outage, not per frame.
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from imtui.config import Settings
-from imtui.engine import events
+from imtui.engine import events, lpr_servers
 from imtui.engine.video.capture import Capture, backoff
 from imtui.engine.video.media import MediaStore, SegmentInfo, read_times
 from imtui.engine.video.recorder import Recorder, StorageTrouble
@@ -143,6 +147,9 @@ class Worker:
     db: Database
     settings: Settings
     host: str = field(default_factory=socket.gethostname)
+    name: str = ""  # the LPR server's name: settings.worker_name, else the host name
+    server_id: int | None = None  # set by register()
+    error: str = ""  # what keeps it from working, reported with each heartbeat
     max_backoff: float = 60.0
     store: MediaStore = field(init=False)
     recordings: RecordingService = field(init=False)
@@ -155,6 +162,7 @@ class Worker:
     def __post_init__(self) -> None:
         self.store = MediaStore(self.settings.media_dir)
         self.recordings = RecordingService(self.db, self.store)
+        self.name = (self.name or self.settings.worker_name or self.host)[:100]
 
     async def event(self, kind: str, camera_id: int | None, message: str) -> None:
         log.warning("%s", message) if kind in (events.CAMERA_LOST, events.STORAGE_ERROR) else log.info("%s", message)
@@ -164,7 +172,7 @@ class Worker:
                 from imtui.engine.times import utcnow
 
                 at = utcnow()
-                events.record(s, kind, message, camera_id, self.host, at=at)
+                events.record(s, kind, message, camera_id, self.name, at=at)
                 await raise_for_event(s, self.db, kind, camera_id, message, at)  # in the event's transaction
         except Exception as exc:  # noqa: BLE001 - the database may be the thing that is down
             log.error("could not store event %s: %s", kind, exc)
@@ -172,12 +180,14 @@ class Worker:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Record until ``stop`` is set (or for ever)."""
         stop = stop or asyncio.Event()
+        await self.register()  # refuses (ServerNameTaken) when a live worker has this name
         await self.close_orphans()
         try:
             self.store.check_space()
         except OSError as exc:
             await self.event(events.STORAGE_ERROR, None, str(exc))
         last_purge = 0.0
+        next_beat = 0.0
         try:
             while not stop.is_set():
                 await self.sync_cameras()
@@ -195,10 +205,14 @@ class Worker:
                             log.info("event purge: %s", gone)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("event purge failed: %s", exc)
-                for _i in range(int(RELOAD_SECONDS / 0.5)):
-                    if stop.is_set():
-                        break
-                    await asyncio.sleep(0.5)
+                reload_at = time.monotonic() + RELOAD_SECONDS
+                while not stop.is_set() and time.monotonic() < reload_at:
+                    if time.monotonic() >= next_beat:
+                        next_beat = time.monotonic() + self.settings.heartbeat_seconds
+                        if await self.beat():
+                            stop.set()
+                            break
+                    await asyncio.sleep(min(0.5, self.settings.heartbeat_seconds))
                     await self.flush()
         finally:
             for runner in list(self.runners.values()):
@@ -207,14 +221,55 @@ class Worker:
             await self.flush()
             if self.lpr is not None:
                 await self.lpr.finish()
+            if self.server_id is not None:
+                try:
+                    await lpr_servers.stopped(self.db, self.server_id)
+                except Exception as exc:  # noqa: BLE001 - the database may be what stopped us
+                    log.warning("cannot record the stop of LPR server %s: %s", self.name, exc)
+
+    async def register(self) -> None:
+        import os
+
+        self.server_id = await lpr_servers.register(self.db, self.name, self.host, os.getpid(),
+                                                    self.settings.heartbeat_seconds)
+        log.info("LPR server %s (id %s) started on %s", self.name, self.server_id, self.host)
+
+    def figures(self) -> lpr_servers.Beat:
+        """What the heartbeat reports: the computer's CPU usage and memory available (psutil reads
+        /proc: microseconds), plates stored this session, each camera's state."""
+        import psutil
+
+        return lpr_servers.Beat(
+            cpu_percent=psutil.cpu_percent(interval=None), memory_available=psutil.virtual_memory().available,
+            plates=self.lpr.recognised if self.lpr is not None else 0,
+            cameras={cid: r.status.state for cid, r in self.runners.items()}, error=self.error)
+
+    async def beat(self) -> bool:
+        """Heartbeat, and watch the other servers.  True when this worker was asked to stop."""
+        try:
+            asked = await lpr_servers.heartbeat(self.db, self.server_id, self.figures())
+            if asked is None:  # an administrator forgot this server while it ran: register again
+                await self.register()
+                asked = False
+            await lpr_servers.check_silent(self.db)
+        except Exception as exc:  # noqa: BLE001 - a database outage must not stop recording
+            log.warning("heartbeat failed: %s", exc)
+            return False
+        if asked:
+            log.info("LPR server %s: stop requested", self.name)
+        return asked
 
     async def sync_cameras(self) -> None:
         """Start runners for new enabled cameras, stop removed/disabled ones, restart changed ones."""
         c = Camera.__table__
         try:
             async with self.db.read() as s:
+                unassigned = (await s.execute(sa.select(c.c.id).where(c.c.server_id.is_(None)).limit(1))).first()
+            if unassigned is not None and self.server_id is not None:
+                await lpr_servers.claim_cameras(self.db, self.server_id)
+            async with self.db.read() as s:
                 rows = (await s.execute(sa.select(c.c.id, c.c.name, c.c.source, c.c.motion_sensitivity)
-                                        .where(c.c.enabled == sa.true()))).all()
+                                        .where(c.c.enabled == sa.true(), c.c.server_id == self.server_id))).all()
         except Exception as exc:  # noqa: BLE001 - keep recording with what we know
             log.warning("cannot read cameras: %s", exc)
             return
@@ -233,20 +288,23 @@ class Worker:
         from imtui.engine.recognition.service import LprService
 
         try:
-            wanted = await LprService(self.db, self.store).enabled_cameras()
+            wanted = {cid: v for cid, v in (await LprService(self.db, self.store).enabled_cameras()).items()
+                      if cid in self.runners}  # this server's cameras only
         except Exception as exc:  # noqa: BLE001 - keep going with what we know
             log.warning("cannot read LPR cameras: %s", exc)
             return
         if wanted and self.lpr is None:
             from imtui.engine.recognition.pipeline import LprPipeline
 
-            self.lpr = LprPipeline(self.db, self.store, self.host, **(
+            self.lpr = LprPipeline(self.db, self.store, self.name, **(
                 {"processes": self.lpr_processes} if self.lpr_processes else {}))
         if self.lpr is not None:
             try:
                 self.lpr.configure(wanted)
+                self.error = ""
             except Exception as exc:  # noqa: BLE001 - recording must go on without recognition
                 log.error("cannot start plate recognition: %s", exc)
+                self.error = _("cannot start plate recognition: {error}").format(error=exc)
                 return
             try:
                 if self.lpr.matcher is None:
