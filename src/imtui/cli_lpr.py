@@ -238,3 +238,73 @@ def recognitions_cmd(
              "snapshot": r.snapshot}
             for r in _run(ctx, lambda s, a: s.lpr.recognitions(a, camera_id=camera, plate=plate, limit=limit))]
     _print(ctx, rows, ["at", "camera_id", "plate", "country", "confidence", "reads"])
+
+
+def _choose(options, ref: str | None, what: str, hint: str) -> int | None:  # noqa: ANN001
+    """An ID or an exact name (case-insensitive) among ``options``; InvalidInput for an unknown
+    name.  A number that names nothing is still taken as an ID: events outlive deleted cameras and
+    lists."""
+    from imtui.engine.errors import InvalidInput
+    from imtui.safetext import clean
+
+    if ref is None or not ref.strip():
+        return None
+    ref = ref.strip()
+    for o in options:
+        if str(o.id) == ref or o.name.casefold() == ref.casefold():
+            return o.id
+    if ref.isdigit():
+        return int(ref)
+    raise InvalidInput(what.lstrip("-"), _("{what}: nothing is called {name!r}; {hint}").format(
+        what=what, name=clean(ref), hint=hint))
+
+
+@lpr_app.command("events")
+def events_cmd(
+    ctx: typer.Context,
+    plate: Annotated[str, typer.Option("--plate", help=_(
+        "Part of the plate; with ? (one character each) the whole plate, e.g. AB???CD."))] = "",
+    camera: Annotated[str | None, typer.Option("--camera", help=_("Camera ID or name."))] = None,
+    ref: Annotated[str | None, typer.Option("--list", help=_(
+        "Only events that matched this list (ID or name)."))] = None,
+    since: Annotated[str | None, typer.Option("--since", help=_("YYYY-MM-DD HH:MM, site time."))] = None,
+    until: Annotated[str | None, typer.Option("--until", help=_("YYYY-MM-DD HH:MM, site time."))] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+) -> None:
+    """LPR events, newest first: each recognition with the lists it matched (list, entry, rule,
+    custom fields) and its plate picture (the LPR tab; kept 24 h by default)."""
+    from imtui.cli import _emit
+    from imtui.cli_admin import _run
+    from imtui.engine.incidents import parse_time_field
+    from imtui.safetext import clean
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        tz = s.settings.timezone
+        start = parse_time_field("--since", since, tz) if since else None
+        end = parse_time_field("--until", until, tz) if until else None
+        choices = await s.lpr_events.choices(a)
+        camera_id = _choose(choices.cameras, camera, "--camera", _("see imtui admin cameras list."))
+        list_id = _choose(choices.lists, ref, "--list", _("see imtui matchlist list."))
+        page = await s.lpr_events.search(a, plate=plate, camera_id=camera_id, list_id=list_id, since=start,
+                                         until=end, limit=limit)
+        return page, tz, s.recordings.store
+
+    page, tz, store = _run(ctx, work)
+    lines, items = [], []
+    for e in page.events:
+        at = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        camera_name = e.camera_name or f"#{e.camera_id}"
+        lines.append("\t".join([at, str(e.camera_id), clean(camera_name), clean(e.plate), clean(e.country),
+                                f"{e.confidence:.3f}", ", ".join(clean(m.list_name) for m in e.matches) or "-"]))
+        for m in e.matches:
+            fields = ", ".join(f"{clean(k)}: {clean(v)}" for k, v in m.fields.items() if v)
+            lines.append("\t".join(["", clean(m.list_name), clean(m.entry_plate) or "-",
+                                    m.rule + (" (retroactive)" if m.retroactive else ""), fields]).rstrip("\t"))
+        items.append({"id": e.id, "at": e.at.isoformat(), "camera_id": e.camera_id, "camera": e.camera_name,
+                      "plate": e.plate, "country": e.country, "confidence": round(e.confidence, 4), "reads": e.reads,
+                      "snapshot": str(store.absolute(e.snapshot)) if e.snapshot else None,
+                      "matches": [{"list_id": m.list_id, "list": m.list_name, "entry": m.entry_plate, "rule": m.rule,
+                                   "retroactive": m.retroactive, "fields": m.fields} for m in e.matches]})
+    if page.has_next:
+        lines.append(_("… more: narrow the search or raise --limit."))
+    _emit(ctx.find_root().obj, "\n".join(lines) or _("No LPR events."), {"events": items, "more": page.has_next})

@@ -14,6 +14,7 @@ from imtui.engine.retention import RetentionService
 from imtui.engine.security import SecurityService
 from imtui.engine.drafts import DraftService
 from imtui.engine.events import EventService
+from imtui.engine.lpr_events import LprEventService
 from imtui.engine.report.service import ReportService
 from imtui.engine.export.service import ExportService
 from imtui.engine.alarms import AlarmService
@@ -48,6 +49,7 @@ class Services:
     reports: ReportService = field(init=False)
     exports: ExportService = field(init=False)
     lpr: LprService = field(init=False)
+    lpr_events: LprEventService = field(init=False)
     matchlists: MatchListService = field(init=False)
     alarms: AlarmService = field(init=False)
     servers: LprServerService = field(init=False)
@@ -69,6 +71,7 @@ class Services:
         self.reports = ReportService(self.db, self.recordings, self.settings.timezone)
         self.exports = ExportService(self.db, self.recordings, self.reports, self.settings.timezone)
         self.lpr = LprService(self.db, self.recordings.store)
+        self.lpr_events = LprEventService(self.db, self.recordings.store)
         self.matchlists = MatchListService(self.db)
         self.alarms = AlarmService(self.db)
         self.servers = LprServerService(self.db)

@@ -44,6 +44,7 @@ class IncidentsScreen(Screen[None]):
         Binding("f7", "exports", _("Exports"), id="exports"),
         Binding("f8", "matchlists", _("Match lists"), id="matchlists"),
         Binding("f9", "alarms", _("Alarms"), id="alarms"),
+        Binding("f10", "lpr_events", _("LPR events"), id="lpr-events"),
     ]
 
     def __init__(self) -> None:
@@ -212,6 +213,11 @@ class IncidentsScreen(Screen[None]):
         from imtui.screens.alarms import AlarmsScreen
 
         self.app.push_screen(AlarmsScreen())
+
+    def action_lpr_events(self) -> None:
+        from imtui.screens.lpr_events import LprEventsScreen
+
+        self.app.push_screen(LprEventsScreen())
 
     def action_matchlists(self) -> None:
         from imtui.screens.matchlists import MatchListsScreen

@@ -1,0 +1,258 @@
+"""LPR events for operators (manual 004, "License plate match lists (explained)"; the Smart
+Client's LPR tab): the recognitions the workers stored, each with the list matches it raised
+(list, entry, rule, retroactive, the entry's custom fields as they were at match time), searched
+by plate, camera, list and time, newest first, and the plate crop of one of them.
+
+Plate search: what operators type is uppercased and the separators they type between groups
+(spaces, hyphens, dots, ``_``) are dropped.  Without ``?`` the text is a *part* of the plate
+(``12`` finds ``AB123CD``: operators type what they remember); with ``?`` the *whole* plate must
+fit the pattern, ``?`` being exactly one character (``AB???CD`` finds ``AB123CD``, not
+``XAB123CD``).  Anything that can never be on a plate is refused with a message naming the field.
+
+Paging is keyset on (``at``, ``id``), never OFFSET: a page costs the same at the start of the day
+as at its end, and a recognition arriving meanwhile does not shift the next page.
+
+Events are kept ``events.keep_hours`` (24 h by default, purged by ``imtui.engine.events.purge``).
+Permission: sequences / view, like the recognitions and the camera events.  No Textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from imtui.engine.base import Service
+from imtui.engine.errors import InvalidInput, NotFound
+from imtui.engine.incidents import Option
+from imtui.engine.permissions import Actor, Feature, Level, require
+from imtui.engine.video.media import MediaStore
+from imtui.i18n import _
+from imtui.lpr.matching import MAX_LENGTH, WILDCARD
+from imtui.storage.db import Database
+from imtui.storage.models import Camera, MatchList, PlateMatch, PlateRecognition
+
+UNLISTED = "unlisted"
+MAX_LIMIT = 1000
+_TYPED_SEPARATORS = re.compile(r"[\s\-.·_]")  # what people type between a plate's groups
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """One list a recognition matched, as the list said when the match fired."""
+
+    list_id: int
+    list_name: str
+    entry_plate: str  # as on the list (wildcards kept); "" for the Unlisted list
+    rule: str  # exact, wildcard, ocr-equivalence, one-difference, unlisted
+    retroactive: bool  # found when the list gained the plate, after the read
+    fields: dict[str, str] = field(default_factory=dict)  # custom field name -> value, in the list's order
+    at: datetime | None = None  # when the plate was read (the recognition's time)
+
+
+@dataclass(frozen=True)
+class LprEvent:
+    """One recognition (vehicle passage) with its list matches."""
+
+    id: int
+    at: datetime  # first seen, the stream's clock (UTC)
+    last_seen: datetime
+    camera_id: int
+    camera_name: str  # "" when the camera was deleted since
+    plate: str
+    country: str
+    confidence: float
+    reads: int
+    snapshot: str  # media-store relative path of the plate crop; "" when none was kept
+    matches: tuple[EventMatch, ...] = ()
+
+    @property
+    def cursor(self) -> EventCursor:
+        return EventCursor(self.at, self.id)
+
+
+@dataclass(frozen=True)
+class EventCursor:
+    """The last event of a page: the next (older) page starts strictly after it."""
+
+    at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[LprEvent]
+    has_next: bool  # an older page follows
+
+    @property
+    def next(self) -> EventCursor | None:
+        """Pass as ``before`` for the next (older) page; None on the last page."""
+        return self.events[-1].cursor if self.has_next and self.events else None
+
+
+@dataclass(frozen=True)
+class EventChoices:
+    """What the filters offer: cameras, and match lists (the Unlisted list last; lists deleted
+    since, still named by their events, after it)."""
+
+    cameras: list[Option]
+    lists: list[Option]
+
+
+def plate_condition(text: str, column: sa.ColumnElement) -> sa.ColumnElement | None:  # type: ignore[type-arg]
+    """The WHERE condition for a typed plate search (see the module docstring); None for an empty
+    search.  Raises InvalidInput naming the field and the fix."""
+    typed = _TYPED_SEPARATORS.sub("", text or "")
+    if not typed:
+        return None
+    bad = sorted({ch for ch in typed if not (ch.isascii() and (ch.isalnum() or ch == WILDCARD))})
+    if bad:
+        shown = " ".join(repr(ch) for ch in bad[:5])
+        raise InvalidInput("plate", _("Plate: {chars} cannot be in a plate; type letters A-Z, digits 0-9 and ? for any "
+                                      "one character.").format(chars=shown))
+    plate = typed.upper()
+    if len(plate) > MAX_LENGTH:
+        raise InvalidInput("plate", _("Plate: {n} characters is too long; a plate has at most {max}.").format(
+            n=len(plate), max=MAX_LENGTH))
+    # Only A-Z, 0-9 and ? are left, so no LIKE metacharacter can come from the user; escaping
+    # anyway keeps the rule true if the accepted set ever grows.
+    body = "".join("_" if ch == WILDCARD else ("\\" + ch if ch in "%_\\" else ch) for ch in plate)
+    pattern = body if WILDCARD in plate else f"%{body}%"
+    return column.like(pattern, escape="\\")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LprEventService(Service):
+    def __init__(self, db: Database, store: MediaStore) -> None:
+        super().__init__(db)
+        self.store = store
+
+    async def search(self, actor: Actor, *, plate: str = "", camera_id: int | None = None,
+                     list_id: int | None = None, since: datetime | None = None, until: datetime | None = None,
+                     limit: int = 100, before: EventCursor | None = None) -> EventPage:
+        """Recognitions newest first (``at``, then ``id``), each with its matches.
+
+        ``plate``: see the module docstring.  ``list_id``: only recognitions that matched that list
+        (the Unlisted list too).  ``since`` / ``until``: ``since <= at <= until``.  ``before``: the
+        previous page's ``next``.  ``limit``: 1 to 1000 events a page."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput("limit", _("Limit: {n} is not allowed; choose 1 to {max} events a page.").format(
+                n=limit, max=MAX_LIMIT))
+        since, until = _utc(since), _utc(until)
+        if since is not None and until is not None and until < since:
+            raise InvalidInput("until", _("Until: the time is earlier than Since; swap them or clear one."))
+        r, m, c = PlateRecognition.__table__, PlateMatch.__table__, Camera.__table__
+        stmt = (sa.select(r, c.c.name.label("camera_name"))
+                .select_from(r.outerjoin(c, c.c.id == r.c.camera_id))
+                .order_by(r.c.at.desc(), r.c.id.desc()).limit(limit + 1))
+        condition = plate_condition(plate, r.c.plate)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        if camera_id is not None:
+            stmt = stmt.where(r.c.camera_id == camera_id)
+        if list_id is not None:
+            stmt = stmt.where(sa.exists().where(m.c.recognition_id == r.c.id, m.c.list_id == list_id))
+        if since is not None:
+            stmt = stmt.where(r.c.at >= since)
+        if until is not None:
+            stmt = stmt.where(r.c.at <= until)
+        if before is not None:
+            mark = _utc(before.at)
+            # ``at <= mark`` alone lets the index range start at the cursor; the OR settles ties
+            stmt = stmt.where(r.c.at <= mark, sa.or_(r.c.at < mark, sa.and_(r.c.at == mark, r.c.id < before.id)))
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            rows = (await s.execute(stmt)).all()
+            page = rows[:limit]
+            matches: dict[int, list[EventMatch]] = {}
+            if page:
+                found = await s.execute(sa.select(m).where(m.c.recognition_id.in_([x.id for x in page]))
+                                        .order_by(m.c.recognition_id, m.c.id))
+                for x in found:
+                    matches.setdefault(x.recognition_id, []).append(_match(x))
+        events = [LprEvent(x.id, x.at, x.last_seen, x.camera_id, x.camera_name or "", x.plate, x.country,
+                           float(x.confidence), x.reads, x.snapshot or "", tuple(matches.get(x.id, ())))
+                  for x in page]
+        return EventPage(events, len(rows) > limit)
+
+    async def get(self, actor: Actor, recognition_id: int) -> LprEvent:
+        """One event with its matches; NotFound when it was purged meanwhile."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        r, m, c = PlateRecognition.__table__, PlateMatch.__table__, Camera.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            x = (await s.execute(sa.select(r, c.c.name.label("camera_name"))
+                                 .select_from(r.outerjoin(c, c.c.id == r.c.camera_id))
+                                 .where(r.c.id == recognition_id))).first()
+            if x is None:
+                raise NotFound(_("LPR event {id} is gone (events are kept for a limited time); refresh the list.")
+                               .format(id=recognition_id))
+            found = [_match(y) for y in await s.execute(sa.select(m).where(m.c.recognition_id == recognition_id)
+                                                        .order_by(m.c.id))]
+        return LprEvent(x.id, x.at, x.last_seen, x.camera_id, x.camera_name or "", x.plate, x.country,
+                        float(x.confidence), x.reads, x.snapshot or "", tuple(found))
+
+    async def choices(self, actor: Actor) -> EventChoices:
+        """Cameras and match lists for the filters (operators may not see the lists' admin
+        screens, so this needs sequences / view only and gives names, nothing else)."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        c, t, m = Camera.__table__, MatchList.__table__, PlateMatch.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            cameras = [Option(x.id, x.name) for x in await s.execute(sa.select(c.c.id, c.c.name)
+                                                                     .order_by(c.c.name, c.c.id))]
+            lists = (await s.execute(sa.select(t.c.id, t.c.name).order_by(
+                sa.case((t.c.kind == UNLISTED, 1), else_=0), t.c.name))).all()
+            known = {x.id for x in lists}
+            gone = (await s.execute(sa.select(m.c.list_id, sa.func.max(m.c.list_name).label("name"))
+                                    .group_by(m.c.list_id).order_by(m.c.list_id))).all()
+        deleted = [Option(x.list_id, _("{name} (deleted)").format(name=x.name)) for x in gone if x.list_id not in known]
+        return EventChoices(cameras, [Option(x.id, x.name) for x in lists] + deleted)
+
+    async def snapshot(self, actor: Actor, recognition_id: int) -> Path | None:
+        """The absolute path of the event's plate crop in the media store, or None when the
+        worker kept none (or the stored path would leave the store).  The file itself may be
+        gone (purged, deleted by hand): check ``exists()``."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        r = PlateRecognition.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
+            row = (await s.execute(sa.select(r.c.snapshot).where(r.c.id == recognition_id))).first()
+        if row is None:
+            raise NotFound(_("LPR event {id} is gone (events are kept for a limited time); refresh the list.")
+                           .format(id=recognition_id))
+        if not row.snapshot:
+            return None
+        path = self.store.absolute(row.snapshot)
+        root = self.store.root.resolve()
+        resolved = path.resolve()
+        if resolved != root and root not in resolved.parents:
+            return None  # a hand-edited row must not make us read files outside the store
+        return path
+
+    async def snapshot_image(self, actor: Actor, recognition_id: int):  # noqa: ANN201 - numpy BGR array or None
+        """The plate crop decoded (BGR, in a thread), or None when there is none or it cannot be
+        read."""
+        path = await self.snapshot(actor, recognition_id)
+        if path is None:
+            return None
+        import cv2
+
+        return await asyncio.to_thread(lambda: cv2.imread(str(path)) if path.is_file() else None)
+
+
+def _match(row) -> EventMatch:  # noqa: ANN001
+    try:
+        values = json.loads(row.fields or "{}")
+    except ValueError:
+        values = {}
+    fields = {str(k): "" if v is None else str(v) for k, v in values.items()} if isinstance(values, dict) else {}
+    return EventMatch(row.list_id, row.list_name, row.entry_plate or "", row.rule, bool(row.retroactive), fields,
+                      row.at)
