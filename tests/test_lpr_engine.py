@@ -537,3 +537,26 @@ def test_an_interlaced_stream_keeps_a_snapshot_without_combing(reader: PlateRead
     snapshot = recognitions[0].snapshot
     x, y, w, h = recognitions[0].box
     assert snapshot is not None and np.array_equal(snapshot, deinterlace(combed)[y:y + h, x:x + w])
+
+
+def test_a_settled_plate_is_announced_before_its_passage_ends() -> None:
+    """A vehicle waiting at a barrier stays in the picture: its plate, read the same way twice once
+    the span against partial reads has passed, is announced while the passage goes on; the end of
+    the passage then comes back marked as announced, with the same plate and the whole stay."""
+    tracker = PassageTracker(partial_seconds=1.0)
+    assert tracker.feed(0.0, [pr("RK755A")]) == [] and tracker.settle(0.0) == []  # partial, too early
+    assert tracker.feed(0.5, [pr("RK755AJ")]) == [] and tracker.settle(0.5) == []
+    assert tracker.feed(1.0, [pr("RK755AJ")]) == []
+    early = tracker.settle(1.0)
+    assert [(r.plate, r.open, r.announced, r.first_seen) for r in early] == [("RK755AJ", True, False, 0.0)]
+    for t in [1.5 + i / 2 for i in range(59)]:  # it waits 30 s; an odd read does not change the plate announced
+        assert tracker.feed(t, [pr("RK755AJ" if t != 2.0 else "RK755A")]) == []
+        assert tracker.settle(t) == []  # once
+    assert tracker.feed(31.0, [pr("RK755AJ")]) == []
+    done = tracker.feed(33.0, [])
+    assert [(r.plate, r.open, r.announced, r.passage, r.reads, r.last_seen) for r in done] == [
+        ("RK755AJ", False, True, early[0].passage, 63, 31.0)]
+    lone = PassageTracker(partial_seconds=1.0)
+    lone.feed(0.0, [pr("BY649AG")])
+    assert lone.settle(5.0) == []  # one read is never settled: it may be a misread
+    assert [(r.plate, r.announced) for r in lone.flush()] == [("BY649AG", False)]

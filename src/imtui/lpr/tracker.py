@@ -9,6 +9,12 @@ fleet with near numbers): each joins a different passage, the same text first, e
 similar.  A passage closes when no read has joined it for its span; its plate is then voted per
 character among the reads of the most common length (the longest on a tie: the most complete),
 weighted by confidence, and its snapshot is the crop of its most confident read.
+
+A passage does not have to end to be recognised: a vehicle waiting at a barrier stays in the
+picture.  ``settle`` announces an open passage once its plate is settled (read the same way at
+least twice, and the span against partial reads has passed since its first read); the plate is
+fixed then, and the passage's end later only brings its last-seen time and read count
+(``Recognition.announced``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ class Recognition:
     reads: int
     snapshot: np.ndarray | None = field(default=None, compare=False, repr=False)
     box: tuple[int, int, int, int] = (0, 0, 0, 0)
+    passage: int = field(default=0, compare=False)  # the tracker's serial of the passage
+    announced: bool = field(default=False, compare=False)  # settle() returned it already: update, do not add
+    open: bool = field(default=False, compare=False)  # from settle(): the passage goes on
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -59,6 +68,8 @@ class _Passage:
     reads: list[tuple[float, PlateRead]] = field(default_factory=list)
     best_crop: np.ndarray | None = None
     best_conf: float = -1.0
+    serial: int = 0
+    announced: tuple[str, float, str] | None = None  # (plate, confidence, country) given by settle()
 
     @property
     def last(self) -> float:
@@ -110,6 +121,7 @@ class PassageTracker:
     def __init__(self, partial_seconds: float = 1.0) -> None:
         self.partial = max(0.0, min(5.0, partial_seconds))
         self._open: list[_Passage] = []
+        self._serial = 0
 
     def _span(self) -> float:
         return max(SAME_GAP, self.partial)
@@ -125,7 +137,8 @@ class PassageTracker:
                         if t - p.last <= self.partial and any(similar(r.text, x) for x in p.texts())]
                 target = min(near, key=lambda n: n[:2])[2] if near else None
             if target is None:
-                target = _Passage()
+                self._serial += 1
+                target = _Passage(serial=self._serial)
                 self._open.append(target)
             target.reads.append((t, r))
             taken.append(target)
@@ -135,6 +148,26 @@ class PassageTracker:
                 target.best_crop = frame[max(0, y):y + h, max(0, x):x + w].copy()
         return self._close(lambda p: t - p.last > self._span())
 
+    def settle(self, t: float) -> list[Recognition]:
+        """Open passages whose plate is settled at stream time ``t``, each returned once."""
+        out = []
+        for p in self._open:
+            if p.announced is not None or t - p.reads[0][0] < self._span():
+                continue
+            plate, confidence, country = vote([r for _t, r in p.reads])
+            if sum(1 for _t, r in p.reads if r.text == plate) < 2:
+                continue  # one read is not settled: it may be partial or misread
+            out.append(self._recognition(p, (plate, confidence, country)))
+            p.announced = (plate, confidence, country)
+        return out
+
+    @staticmethod
+    def _recognition(p: _Passage, voted: tuple[str, float, str] | None = None) -> Recognition:
+        plate, confidence, country = voted or p.announced or vote([r for _t, r in p.reads])
+        best = max((r for _t, r in p.reads), key=lambda r: r.confidence)
+        return Recognition(plate, country, confidence, p.reads[0][0], p.last, len(p.reads), p.best_crop, best.box,
+                           passage=p.serial, announced=voted is None and p.announced is not None, open=voted is not None)
+
     def flush(self) -> list[Recognition]:
         """The stream ended: every open passage becomes a recognition."""
         return self._close(lambda p: True)
@@ -142,10 +175,4 @@ class PassageTracker:
     def _close(self, done) -> list[Recognition]:  # noqa: ANN001
         finished = [p for p in self._open if done(p)]
         self._open = [p for p in self._open if not done(p)]
-        out = []
-        for p in finished:
-            plate, confidence, country = vote([r for _t, r in p.reads])
-            best = max((r for _t, r in p.reads), key=lambda r: r.confidence)
-            out.append(Recognition(plate, country, confidence, p.reads[0][0], p.last, len(p.reads), p.best_crop,
-                                   best.box))
-        return sorted(out, key=lambda r: r.first_seen)
+        return sorted((self._recognition(p) for p in finished), key=lambda r: r.first_seen)

@@ -82,6 +82,7 @@ class LprPipeline:
     matched: int = 0
     alarms: int = 0
     recognised: int = 0  # passages stored since the worker started ("plates recognised this session")
+    _announced: dict[tuple[int, int], int] = field(default_factory=dict)  # (camera, passage) -> recognition id
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
         """Cameras with LPR on and their settings.  A camera turned off or changed ends its
@@ -160,6 +161,7 @@ class LprPipeline:
             if frame is not None and cam.settings.interlaced:
                 frame = deinterlace(frame)  # the snapshot as the reader saw it, without combing
             finished += [(camera_id, r) for r in cam.tracker.feed(t, reads, frame)]
+            finished += [(camera_id, r) for r in cam.tracker.settle(t)]  # a vehicle still in the picture
         for camera_id, cam in self.cameras.items():  # a stream that stopped: close after the span
             quiet = cam.last_frame and time.monotonic() - cam.last_frame > max(1.0, cam.settings.partial_seconds) + 1
             if everything or quiet:
@@ -170,8 +172,14 @@ class LprPipeline:
         return len(finished)
 
     async def _store(self, finished: list[tuple[int, Recognition]]) -> None:
-        rows = []
+        """New recognitions are stored with their snapshot and matched (alarms follow); the end of
+        a passage announced earlier only updates its last-seen time and read count."""
+        rows, keys, ended = [], [], []
         for camera_id, r in finished:
+            known = self._announced.pop((camera_id, r.passage), None) if r.announced else None
+            if known is not None:
+                ended.append(dict(rid=known, ls=datetime.fromtimestamp(r.last_seen, UTC), n=r.reads))
+                continue
             at = datetime.fromtimestamp(r.first_seen, UTC)
             snapshot = ""
             if r.snapshot is not None and r.snapshot.size:
@@ -190,13 +198,23 @@ class LprPipeline:
             rows.append(dict(camera_id=camera_id, at=at, last_seen=datetime.fromtimestamp(r.last_seen, UTC),
                              plate=r.plate, country=r.country, confidence=r.confidence, reads=r.reads,
                              snapshot=snapshot, source=self.host))
+            keys.append((camera_id, r.passage, r.open))
         try:
             async with self.db.write() as s:
                 t = PlateRecognition.__table__
-                ids = (await s.execute(sa.insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)).scalars().all()
-                if self.matcher is not None:
-                    await self._match(s, list(zip(ids, rows, strict=True)))
+                ids = []
+                if rows:
+                    ids = (await s.execute(sa.insert(t).returning(t.c.id, sort_by_parameter_order=True),
+                                           rows)).scalars().all()
+                    if self.matcher is not None:
+                        await self._match(s, list(zip(ids, rows, strict=True)))
+                if ended:
+                    await s.execute(sa.update(t).where(t.c.id == sa.bindparam("rid")).values(
+                        last_seen=sa.bindparam("ls"), reads=sa.bindparam("n")), ended)
             self.recognised += len(ids)
+            for (camera_id, passage, still_open), rid in zip(keys, ids, strict=True):
+                if still_open:  # announced by settle(): its end will update this row
+                    self._announced[(camera_id, passage)] = rid
         except Exception as exc:  # noqa: BLE001 - keep reading; this batch is logged, not retried
             log.error("cannot store %d recognitions: %s", len(rows), exc)
 
