@@ -117,9 +117,36 @@ def incident_cmd(
           {"alarm": alarm, "incident_id": project})
 
 
+def _definition_data(d) -> dict:  # noqa: ANN001
+    return {"id": d.id, "name": d.name, "trigger": d.trigger, "list_id": d.list_id, "cameras": list(d.cameras),
+            "priority": d.priority, "enabled": d.enabled, "webhook_url": d.webhook_url,
+            "webhook_timeout": d.webhook_timeout, "webhook_retries": d.webhook_retries, "command": d.command}
+
+
+def _outputs(d) -> str:  # noqa: ANN001
+    """A definition's outputs in one column, the webhook without its user:password@."""
+    from imtui.engine.alarms import safe_url
+
+    out = []
+    if d.webhook_url:
+        out.append(_("webhook {url} ({timeout:g} s, {retries} retries)").format(
+            url=safe_url(d.webhook_url), timeout=d.webhook_timeout, retries=d.webhook_retries))
+    if d.command:
+        out.append(_("command {name}").format(name=d.command))
+    return "; ".join(out) or "-"
+
+
+def _command_note(settings, d) -> str | None:  # noqa: ANN001
+    """A hint, not a refusal: the worker host's config is the one that has to name the command."""
+    if d.command and d.command not in settings.action_commands:
+        return _("Note: command {name!r} is not in [actions.commands] of this host's config; the config of each "
+                 "worker host that raises this alarm must name it.").format(name=d.command)
+    return None
+
+
 @alarms_app.command("definitions")
 def definitions_cmd(ctx: typer.Context) -> None:
-    """Alarm definitions: ID, name, trigger, list, cameras, priority, enabled."""
+    """Alarm definitions: ID, name, trigger, list, cameras, priority, enabled, outputs."""
     from imtui.cli import _emit
     from imtui.cli_admin import _run
     from imtui.engine.alarms import PRIORITIES
@@ -128,9 +155,16 @@ def definitions_cmd(ctx: typer.Context) -> None:
     found = _run(ctx, lambda s, a: s.alarms.definitions(a))
     _emit(ctx.find_root().obj, "\n".join(
         f"{d.id}\t{clean(d.name)}\t{d.trigger}\t{d.list_id or '-'}\t{','.join(map(str, d.cameras)) or _('all')}\t"
-        f"{PRIORITIES[d.priority]}\t{_('enabled') if d.enabled else _('disabled')}" for d in found) or _("No definitions."),
-        {"definitions": [{"id": d.id, "name": d.name, "trigger": d.trigger, "list_id": d.list_id,
-                          "cameras": list(d.cameras), "priority": d.priority, "enabled": d.enabled} for d in found]})
+        f"{PRIORITIES[d.priority]}\t{_('enabled') if d.enabled else _('disabled')}\t{clean(_outputs(d))}"
+        for d in found) or _("No definitions."),
+        {"definitions": [_definition_data(d) for d in found]})
+
+
+_WEBHOOK_HELP = _("Event action: POST the alarm as JSON to this http:// or https:// URL (\"\" for none).")
+_TIMEOUT_HELP = _("Seconds per webhook attempt, 0.5 to 60.")
+_RETRIES_HELP = _("Webhook attempts after the first, 0 to 5.")
+_COMMAND_HELP = _("Event action: run the command of this name in the actions.commands table of the worker "
+                  "host's config (\"\" for none).")  # no brackets: Typer's help reads them as markup
 
 
 @alarms_app.command("define")
@@ -140,21 +174,71 @@ def define_cmd(
     trigger: Annotated[str, typer.Option("--trigger", help=_(
         "list, camera_lost, camera_running, server_not_responding or server_responding."))],
     matchlist: Annotated[str | None, typer.Option("--list", help=_("The match list (ID or name) of a list trigger."))] = None,
-    camera: Annotated[list[int] | None, typer.Option("--camera", help=_("A source camera (repeatable); default all."))] = None,
+    camera: Annotated[list[int] | None, typer.Option("--camera", "--cameras", help=_(
+        "A source camera (repeatable); default all."))] = None,
     priority: Annotated[int, typer.Option("--priority", help=_("1 high, 2 medium, 3 low."))] = 2,
     disabled: Annotated[bool, typer.Option("--disabled")] = False,
+    webhook: Annotated[str, typer.Option("--webhook", help=_WEBHOOK_HELP)] = "",
+    webhook_timeout: Annotated[float, typer.Option("--webhook-timeout", help=_TIMEOUT_HELP)] = 5.0,
+    webhook_retries: Annotated[int, typer.Option("--webhook-retries", help=_RETRIES_HELP)] = 2,
+    command: Annotated[str, typer.Option("--command", help=_COMMAND_HELP)] = "",
 ) -> None:
-    """Define an alarm."""
+    """Define an alarm, optionally with outputs (a webhook, a command) for gates and lights."""
     from imtui.cli import _emit
     from imtui.cli_admin import _run
 
     async def work(s, a):  # noqa: ANN001, ANN202
         list_id = (await s.matchlists.find(a, matchlist)).id if matchlist else None
-        return await s.alarms.define(a, name, trigger, list_id=list_id, cameras=camera or [], priority=priority,
-                                     enabled=not disabled)
+        d = await s.alarms.define(a, name, trigger, list_id=list_id, cameras=camera or [], priority=priority,
+                                  enabled=not disabled, webhook_url=webhook, webhook_timeout=webhook_timeout,
+                                  webhook_retries=webhook_retries, command=command)
+        return d, _command_note(s.settings, d)
 
-    d = _run(ctx, work)
-    _emit(ctx.find_root().obj, _("Alarm definition {id} created.").format(id=d.id), {"id": d.id})
+    d, note = _run(ctx, work)
+    message = _("Alarm definition {id} created.").format(id=d.id)
+    _emit(ctx.find_root().obj, message + (f"\n{note}" if note else ""), {**_definition_data(d), "note": note})
+
+
+@alarms_app.command("edit")
+def edit_cmd(
+    ctx: typer.Context,
+    definition: Annotated[int, typer.Argument(help=_("Alarm definition ID (see imtui alarms definitions)."))],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    trigger: Annotated[str | None, typer.Option("--trigger", help=_(
+        "list, camera_lost, camera_running, server_not_responding or server_responding."))] = None,
+    matchlist: Annotated[str | None, typer.Option("--list", help=_("The match list (ID or name) of a list trigger."))] = None,
+    camera: Annotated[list[int] | None, typer.Option("--camera", "--cameras", help=_(
+        "A source camera (repeatable): replaces the cameras."))] = None,
+    all_cameras: Annotated[bool, typer.Option("--all-cameras", help=_("Raise it for every camera."))] = False,
+    priority: Annotated[int | None, typer.Option("--priority", help=_("1 high, 2 medium, 3 low."))] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help=_WEBHOOK_HELP)] = None,
+    webhook_timeout: Annotated[float | None, typer.Option("--webhook-timeout", help=_TIMEOUT_HELP)] = None,
+    webhook_retries: Annotated[int | None, typer.Option("--webhook-retries", help=_RETRIES_HELP)] = None,
+    command: Annotated[str | None, typer.Option("--command", help=_COMMAND_HELP)] = None,
+) -> None:
+    """Change an alarm definition; options not given stay as they are (pass "" to clear an output)."""
+    from imtui.cli import _emit, refuse
+    from imtui.cli_admin import _run
+
+    if camera and all_cameras:
+        refuse(_("Cameras: give --camera or --all-cameras, not both."))
+    changes: dict = {k: v for k, v in (
+        ("name", name), ("trigger", trigger), ("priority", priority), ("enabled", enabled), ("webhook_url", webhook),
+        ("webhook_timeout", webhook_timeout), ("webhook_retries", webhook_retries), ("command", command),
+    ) if v is not None}
+    if camera or all_cameras:
+        changes["cameras"] = [] if all_cameras else camera
+
+    async def work(s, a):  # noqa: ANN001, ANN202
+        if matchlist:
+            changes["list_id"] = (await s.matchlists.find(a, matchlist)).id
+        d = await s.alarms.update_definition(a, definition, **changes)
+        return d, _command_note(s.settings, d) if "command" in changes else None
+
+    d, note = _run(ctx, work)
+    message = _("Alarm definition {id} saved.").format(id=d.id)
+    _emit(ctx.find_root().obj, message + (f"\n{note}" if note else ""), {**_definition_data(d), "note": note})
 
 
 @alarms_app.command("undefine")

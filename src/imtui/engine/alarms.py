@@ -7,14 +7,24 @@ Operators handle them: New -> In progress / On hold -> Closed, assign to me, com
 is logged per alarm.  One call turns an alarm into an incident project with a sequence from 10 s
 before to 10 s after the read on its camera, linked both ways (the alarm keeps the project's ID,
 the project's activity log names the alarm).
+
+Event actions (for gates and lights): a definition may name outputs, an HTTP webhook and a command.
+An alarm of such a definition is raised with ``actions_pending``; a worker runs the outputs after
+the alarm is stored (``imtui.engine.alarm_actions.dispatch_pending``) and logs each outcome in the
+alarm's log.  The database only *names* a command: what it runs comes from ``[actions.commands]``
+of the config of the host that runs it, so editing a definition cannot make a worker run an
+arbitrary program.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
@@ -32,6 +42,10 @@ EVENT_TRIGGERS = ("camera_lost", "camera_running", "server_not_responding", "ser
 TRIGGERS = ("list", *EVENT_TRIGGERS)
 PRIORITIES = {1: "High", 2: "Medium", 3: "Low"}
 AROUND = timedelta(seconds=10)  # the project's sequence: this long before and after the read
+WEBHOOK_TIMEOUT = (0.5, 60.0)  # seconds per attempt: least, most
+WEBHOOK_RETRIES = (0, 5)  # attempts after the first: least, most
+MAX_URL = 1000
+COMMAND_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")  # a bare TOML key of [actions.commands]
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,14 @@ class DefinitionView:
     cameras: tuple[int, ...]  # empty: all cameras
     priority: int
     enabled: bool
+    webhook_url: str = ""  # "" = no webhook; may hold user:password@ (show it through safe_url)
+    webhook_timeout: float = 5.0  # seconds per attempt
+    webhook_retries: int = 2  # attempts after the first
+    command: str = ""  # the NAME of a command in [actions.commands] of the worker host's config; "" = none
+
+    @property
+    def has_outputs(self) -> bool:
+        return bool(self.webhook_url or self.command)
 
 
 @dataclass(frozen=True)
@@ -71,7 +93,113 @@ class LogView:
 
 def _definition(r) -> DefinitionView:  # noqa: ANN001
     return DefinitionView(r.id, r.name, r.trigger, r.list_id, tuple(json.loads(r.cameras or "[]")), r.priority,
-                          bool(r.enabled))
+                          bool(r.enabled), r.webhook_url or "", float(r.webhook_timeout), int(r.webhook_retries),
+                          r.command or "")
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its ``user:password@`` part: what logs and screens may show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rsplit("@", 1)[-1] if "@" in url else url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _check_webhook_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > MAX_URL:
+        raise InvalidInput("webhook_url", _("Webhook URL: {n} characters is too long; use at most {max}.").format(
+            n=len(url), max=MAX_URL))
+    fix = _("Webhook URL: write an http:// or https:// address with a host, e.g. https://gate.example/open.")
+    if any(ord(ch) <= 32 or ord(ch) >= 127 for ch in url):  # http.client sends ASCII only
+        raise InvalidInput("webhook_url", _("Webhook URL: spaces, control characters and non-ASCII letters are not "
+                                            "allowed; percent-encode them (%20) and write an international host "
+                                            "name in its xn-- form."))
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number 0-65535
+    except ValueError:
+        raise InvalidInput("webhook_url", fix) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("webhook_url", fix)
+    return url
+
+
+def _check_webhook_timeout(value: float) -> float:
+    least, most = WEBHOOK_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not least <= seconds <= most:
+        raise InvalidInput("webhook_timeout", _("Webhook timeout: {v!r} is not allowed; give {least:g} to {most:g} "
+                                                "seconds per attempt.").format(v=value, least=least, most=most))
+    return seconds
+
+
+def _check_webhook_retries(value: int) -> int:
+    least, most = WEBHOOK_RETRIES
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise InvalidInput("webhook_retries", _("Webhook retries: {v!r} is not allowed; give {least} to {most} "
+                                                "attempts after the first.").format(v=value, least=least, most=most))
+    return value
+
+
+def _check_command(name: str) -> str:
+    name = (name or "").strip()
+    if name and not COMMAND_NAME.fullmatch(name):
+        raise InvalidInput("command", _("Command: {name!r} is not a command name; use 1 to 100 letters, digits, - or _ "
+                                        "as named in [actions.commands] of the worker's config.").format(name=name))
+    return name
+
+
+def _check_definition(values: dict) -> dict:
+    """``values`` (every column of a definition) checked and normalised; the database checks
+    (the list exists, the name is free) are the caller's."""
+    name = (values["name"] or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name", _("Alarm definition: give a name of 1 to 100 characters."))
+    trigger = values["trigger"]
+    if trigger not in TRIGGERS:
+        raise InvalidInput("trigger", _("Trigger: {t!r} is not known; use {known}.").format(
+            t=trigger, known=", ".join(TRIGGERS)))
+    if values["priority"] not in PRIORITIES or isinstance(values["priority"], bool):
+        raise InvalidInput("priority", _("Priority: use 1 (high), 2 (medium) or 3 (low)."))
+    if (trigger == "list") != (values["list_id"] is not None):
+        raise InvalidInput("list", _("Trigger: a match-list alarm needs its list, and only it has one."))
+    try:
+        cameras = sorted({int(c) for c in values["cameras"]})
+    except (TypeError, ValueError):
+        raise InvalidInput("cameras", _("Cameras: give camera IDs (numbers), or none for all cameras.")) from None
+    return {**values, "name": name, "cameras": cameras, "enabled": bool(values["enabled"]),
+            "webhook_url": _check_webhook_url(values["webhook_url"]),
+            "webhook_timeout": _check_webhook_timeout(values["webhook_timeout"]),
+            "webhook_retries": _check_webhook_retries(values["webhook_retries"]),
+            "command": _check_command(values["command"])}
+
+
+def _shown(field: str, value: object) -> str:
+    """A definition field's value in the audit log: no credentials, "" visible as such."""
+    if field == "webhook_url":
+        value = safe_url(str(value))
+    if field == "cameras":
+        return ",".join(map(str, value)) or "all"  # type: ignore[call-overload]
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _outputs_text(v: dict) -> str:
+    """The outputs of checked definition values, for the audit log (no credentials)."""
+    out = []
+    if v["webhook_url"]:
+        out.append(f"webhook {safe_url(v['webhook_url'])} ({v['webhook_timeout']:g} s, {v['webhook_retries']} retries)")
+    if v["command"]:
+        out.append(f"command {v['command']}")
+    return "; ".join(out)
 
 
 def _alarm(r) -> AlarmView:  # noqa: ANN001
@@ -92,6 +220,10 @@ async def _definitions_for(s, trigger: str, camera_id: int | None, list_id: int 
             if not json.loads(r.cameras or "[]") or camera_id in json.loads(r.cameras)]
 
 
+def _has_outputs(d) -> bool:  # noqa: ANN001 - a definition row
+    return bool(d.webhook_url or d.command)
+
+
 async def raise_for_matches(s, db, matches: Sequence[dict]) -> int:  # noqa: ANN001
     """Alarms for stored list matches (dicts with ``id`` and the plate_match columns); called in
     the transaction that stored them.  Returns how many were raised."""
@@ -101,7 +233,7 @@ async def raise_for_matches(s, db, matches: Sequence[dict]) -> int:  # noqa: ANN
             alarm_id = (await s.execute(sa.insert(Alarm.__table__).values(
                 at=m["at"], definition_id=d.id, name=d.name, priority=d.priority, state="new", assigned_to="",
                 object=m["plate"], tag=m.get("country", ""), type=m["list_name"], camera_id=m["camera_id"],
-                match_id=m["id"], event_id=None, incident_id=None,
+                match_id=m["id"], event_id=None, incident_id=None, actions_pending=_has_outputs(d),
                 message=(_("{plate} matched {list} ({rule}), found after the read.") if m.get("retroactive") else
                          _("{plate} matched {list} ({rule}).")).format(plate=m["plate"], list=m["list_name"],
                                                                        rule=m["rule"]),
@@ -120,7 +252,7 @@ async def raise_for_event(s, db, kind: str, camera_id: int | None, message: str,
         alarm_id = (await s.execute(sa.insert(Alarm.__table__).values(
             at=at, definition_id=d.id, name=d.name, priority=d.priority, state="new", assigned_to="", object="",
             tag="", type=kind, camera_id=camera_id, match_id=None, event_id=event_id, incident_id=None,
-            message=message).returning(Alarm.__table__.c.id))).scalar_one()
+            message=message, actions_pending=_has_outputs(d)).returning(Alarm.__table__.c.id))).scalar_one()
         _log(s, alarm_id, "system", "raised", d.name)
         raised += 1
     if raised:
@@ -137,32 +269,82 @@ class AlarmService(Service):
             return [_definition(r) for r in (await s.execute(sa.select(d).order_by(d.c.name))).all()]
 
     async def define(self, actor: Actor, name: str, trigger: str, *, list_id: int | None = None,
-                     cameras: Sequence[int] = (), priority: int = 2, enabled: bool = True) -> DefinitionView:
+                     cameras: Sequence[int] = (), priority: int = 2, enabled: bool = True, webhook_url: str = "",
+                     webhook_timeout: float = 5.0, webhook_retries: int = 2, command: str = "") -> DefinitionView:
+        """A new definition.  Outputs (event actions), all optional: ``webhook_url`` (http:// or
+        https://, at most 1,000 characters; "" = none) POSTed a JSON description of each alarm with
+        ``webhook_timeout`` seconds per attempt (0.5-60) and ``webhook_retries`` more attempts
+        (0-5); ``command`` names a command (1-100 letters, digits, - or _; "" = none).  The name
+        need not be in this host's ``[actions.commands]``: the config of the worker host that runs
+        the alarm's outputs says what the name runs there (and reports a name it lacks)."""
         require(actor, Feature.PROPERTIES, Level.MANAGE)
-        name = (name or "").strip()
-        if not name or len(name) > 100:
-            raise InvalidInput("name", _("Alarm definition: give a name of 1 to 100 characters."))
-        if trigger not in TRIGGERS:
-            raise InvalidInput("trigger", _("Trigger: {t!r} is not known; use {known}.").format(
-                t=trigger, known=", ".join(TRIGGERS)))
-        if priority not in PRIORITIES:
-            raise InvalidInput("priority", _("Priority: use 1 (high), 2 (medium) or 3 (low)."))
-        if (trigger == "list") != (list_id is not None):
-            raise InvalidInput("list", _("Trigger: a match-list alarm needs its list, and only it has one."))
+        v = _check_definition(dict(name=name, trigger=trigger, list_id=list_id, cameras=cameras, priority=priority,
+                                   enabled=enabled, webhook_url=webhook_url, webhook_timeout=webhook_timeout,
+                                   webhook_retries=webhook_retries, command=command))
         d = AlarmDefinition.__table__
         async with self._guard(_("Cannot save the alarm definition. Try again later.")), self.db.write() as s:
-            if list_id is not None and not (await s.execute(sa.select(MatchList.__table__.c.id).where(
-                    MatchList.__table__.c.id == list_id))).first():
-                raise InvalidInput("list", _("Match list: no list has ID {id}; see imtui matchlist list.").format(id=list_id))
-            if (await s.execute(sa.select(d.c.id).where(sa.func.lower(d.c.name) == name.lower()))).first():
-                raise InvalidInput("name", _("Alarm definition: {name!r} exists; choose another name.").format(name=name))
+            await self._check_stored(s, v)
             new_id = (await s.execute(sa.insert(d).values(
-                name=name, trigger=trigger, list_id=list_id, cameras=json.dumps(sorted(set(cameras))),
-                priority=priority, enabled=enabled, changed_at=utcnow()).returning(d.c.id))).scalar_one()
-            audit.record(s, actor, audit.PROPERTY_ADDED, f"alarm definition {new_id}", f"{name}: {trigger}")
+                **{**v, "cameras": json.dumps(v["cameras"])}, changed_at=utcnow()).returning(d.c.id))).scalar_one()
+            outputs = _outputs_text(v)
+            audit.record(s, actor, audit.PROPERTY_ADDED, f"alarm definition {new_id}",
+                         f"{v['name']}: {v['trigger']}" + (f"; {outputs}" if outputs else ""))
             await self._changed(s, f"alarmdef {new_id}")
             row = (await s.execute(sa.select(d).where(d.c.id == new_id))).one()
         return _definition(row)
+
+    async def update_definition(self, actor: Actor, definition_id: int, **changes: object) -> DefinitionView:
+        """Change some fields of a definition: ``name``, ``trigger``, ``list_id``, ``cameras``,
+        ``priority``, ``enabled``, ``webhook_url``, ``webhook_timeout``, ``webhook_retries``,
+        ``command`` (the same checks as :meth:`define`; "" clears an output).  A trigger changed
+        away from "list" drops the list unless ``list_id`` is given too.  Alarms already raised
+        keep what they copied; their pending outputs run with the definition as it is then."""
+        require(actor, Feature.PROPERTIES, Level.MANAGE)
+        known = ("name", "trigger", "list_id", "cameras", "priority", "enabled", "webhook_url", "webhook_timeout",
+                 "webhook_retries", "command")
+        unknown = sorted(set(changes) - set(known))
+        if unknown:
+            raise TypeError(f"update_definition() got unknown fields: {', '.join(unknown)}")
+        d = AlarmDefinition.__table__
+        async with self._guard(_("Cannot save the alarm definition. Try again later.")), self.db.write() as s:
+            row = (await s.execute(sa.select(d).where(d.c.id == definition_id))).first()
+            if row is None:
+                raise NotFound(_("Alarm definition: no definition has ID {id}.").format(id=definition_id))
+            before = _definition(row)
+            old = {k: getattr(before, k) for k in known}
+            new = {**old, **changes}
+            if "trigger" in changes and new["trigger"] != "list" and "list_id" not in changes:
+                new["list_id"] = None
+            v = _check_definition(new)
+            old["cameras"] = list(old["cameras"])
+            changed = [k for k in known if v[k] != old[k]]
+            if not changed:
+                return before
+            await self._check_stored(s, v, except_id=definition_id,
+                                     check_list="list_id" in changed or "trigger" in changed)
+            await s.execute(sa.update(d).where(d.c.id == definition_id).values(
+                **{k: (json.dumps(v[k]) if k == "cameras" else v[k]) for k in changed}, changed_at=utcnow()))
+            audit.record(s, actor, audit.PROPERTY_EDITED, f"alarm definition {definition_id}",
+                         f"{v['name']}: " + "; ".join(f"{k} {_shown(k, old[k])} -> {_shown(k, v[k])}" for k in changed))
+            await self._changed(s, f"alarmdef {definition_id}")
+            row = (await s.execute(sa.select(d).where(d.c.id == definition_id))).one()
+        return _definition(row)
+
+    @staticmethod
+    async def _check_stored(s, v: dict, *, except_id: int | None = None,  # noqa: ANN001
+                            check_list: bool = True) -> None:
+        """What only the database can say: the list exists, the name is free."""
+        d = AlarmDefinition.__table__
+        if check_list and v["list_id"] is not None and not (await s.execute(sa.select(MatchList.__table__.c.id).where(
+                MatchList.__table__.c.id == v["list_id"]))).first():
+            raise InvalidInput("list", _("Match list: no list has ID {id}; see imtui matchlist list.").format(
+                id=v["list_id"]))
+        same = sa.select(d.c.id).where(sa.func.lower(d.c.name) == v["name"].lower())
+        if except_id is not None:
+            same = same.where(d.c.id != except_id)
+        if (await s.execute(same)).first():
+            raise InvalidInput("name", _("Alarm definition: {name!r} exists; choose another name.").format(
+                name=v["name"]))
 
     async def delete_definition(self, actor: Actor, definition_id: int) -> None:
         """Raised alarms stay (they copied the name and priority)."""

@@ -188,6 +188,7 @@ class Worker:
             await self.event(events.STORAGE_ERROR, None, str(exc))
         last_purge = 0.0
         next_beat = 0.0
+        actions = asyncio.create_task(self.run_actions(stop), name="alarm-actions")
         try:
             while not stop.is_set():
                 await self.sync_cameras()
@@ -215,6 +216,11 @@ class Worker:
                     await asyncio.sleep(min(0.5, self.settings.heartbeat_seconds))
                     await self.flush()
         finally:
+            actions.cancel()
+            try:
+                await actions
+            except asyncio.CancelledError:
+                pass
             for runner in list(self.runners.values()):
                 await runner.stop()
             self.runners.clear()
@@ -226,6 +232,16 @@ class Worker:
                     await lpr_servers.stopped(self.db, self.server_id)
                 except Exception as exc:  # noqa: BLE001 - the database may be what stopped us
                     log.warning("cannot record the stop of LPR server %s: %s", self.name, exc)
+
+    async def run_actions(self, stop: asyncio.Event) -> None:
+        """Event actions (webhooks, commands) of new alarms, whoever raised them (this worker, a
+        retroactive match in a TUI): claimed one by one, so one worker of the site fires each.  Its
+        own task: an output may take its timeout times its retries, and heartbeats must go on."""
+        from imtui.engine.alarm_actions import dispatch_pending
+
+        while not stop.is_set():
+            if not await dispatch_pending(self.db, self.settings, source=self.name):
+                await asyncio.sleep(0.5)
 
     async def register(self) -> None:
         import os
