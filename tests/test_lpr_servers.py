@@ -81,8 +81,8 @@ async def test_silence_is_reported_once_and_recovery_too(db: Database) -> None:
     assert await lpr_servers.heartbeat(db, sid, Beat(10.0, 2**30, 3, {})) is False
     assert len(await _events(db, events.SERVER_RESPONDING)) == 1  # once per outage
     raised = await alarms.alarms(ADMIN)
-    assert [(a.name, a.priority, a.type) for a in raised] == [("Server back", 3, "server_responding"),
-                                                              ("Server down", 1, "server_not_responding")]
+    assert [(a.name, a.priority, a.type, a.object) for a in raised] == [
+        ("Server back", 3, "server_responding", "alpha"), ("Server down", 1, "server_not_responding", "alpha")]
     view = (await LprServerService(db).servers(ADMIN))[0]
     assert (view.status, view.plates, view.running) == ("No LPR cameras configured", 3, True)
 

@@ -246,11 +246,13 @@ async def raise_for_matches(s, db, matches: Sequence[dict]) -> int:  # noqa: ANN
 
 
 async def raise_for_event(s, db, kind: str, camera_id: int | None, message: str, at: datetime,  # noqa: ANN001
-                          event_id: int | None = None) -> int:
+                          event_id: int | None = None, object: str = "") -> int:  # noqa: A002 - the manual's name
+    """Alarms for a camera or server event; ``object`` names what the event is about when it is
+    not a camera (the LPR server's name)."""
     raised = 0
     for d in await _definitions_for(s, kind, camera_id):
         alarm_id = (await s.execute(sa.insert(Alarm.__table__).values(
-            at=at, definition_id=d.id, name=d.name, priority=d.priority, state="new", assigned_to="", object="",
+            at=at, definition_id=d.id, name=d.name, priority=d.priority, state="new", assigned_to="", object=object[:100],
             tag="", type=kind, camera_id=camera_id, match_id=None, event_id=event_id, incident_id=None,
             message=message, actions_pending=_has_outputs(d)).returning(Alarm.__table__.c.id))).scalar_one()
         _log(s, alarm_id, "system", "raised", d.name)

@@ -103,7 +103,7 @@ async def _event(s, db: Database, kind: str, name: str, message: str, at: dateti
     from imtui.engine.alarms import raise_for_event
 
     events.record(s, kind, message, None, name, at=at)
-    await raise_for_event(s, db, kind, None, message, at)  # in the event's transaction
+    await raise_for_event(s, db, kind, None, message, at, object=name)  # in the event's transaction; Object = server
 
 
 def _not_responding(name: str, last: datetime) -> str:
