@@ -61,3 +61,24 @@ def test_bad_values_name_the_key_and_the_fix(tmp_path: Path, text: str, names: l
         load_settings(write(tmp_path, text))
     for part in names:
         assert part in str(err.value)
+
+
+def test_lpr_server_and_action_keys(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[worker]\nname = " gate-1 "\nheartbeat_seconds = 0.5\nlog = "/var/log/imtui/w.log"\n'
+                    '[actions.commands]\ngate = ["/usr/local/bin/open-gate", "--lane", "1"]\nlight = ["/bin/true"]\n')
+    s = load_settings(path)
+    assert (s.worker_name, s.heartbeat_seconds, str(s.worker_log)) == ("gate-1", 0.5, "/var/log/imtui/w.log")
+    assert s.action_commands == {"gate": ("/usr/local/bin/open-gate", "--lane", "1"), "light": ("/bin/true",)}
+    assert load_settings(tmp_path / "none.toml").action_commands == {}  # none unless the host's config says so
+    for text, names in (
+        ('[worker]\nname = ""\n', ["worker.name", "1 to 100 characters"]),
+        ('[worker]\nheartbeat_seconds = 0\n', ["worker.heartbeat_seconds"]),
+        ('[actions.commands]\ngate = "/bin/open gate"\n', ["actions.commands.gate", "list of strings"]),
+        ('[actions.commands]\ngate = []\n', ["actions.commands.gate", "the program first"]),
+        ('[actions]\ncommands = 3\n', ["actions.commands", "table"]),
+    ):
+        path.write_text(text)
+        with pytest.raises(ConfigError) as caught:
+            load_settings(path)
+        assert all(n in str(caught.value) for n in names), caught.value
