@@ -366,3 +366,29 @@ def test_cli_define_edit_and_list_outputs(sqlite_url) -> None:  # noqa: ANN001
     r = run(*base, "alarms", "edit", "999", "--priority", "1")
     assert r.returncode == 2 and "no definition has ID 999" in r.stderr
     assert run(*base, "alarms", "definitions").stdout.splitlines()[0].endswith("\tenabled\t-")  # no outputs
+
+
+async def test_outputs_of_a_stale_alarm_are_skipped(db, tmp_path, hook) -> None:  # noqa: ANN001
+    """A worker back after an outage finds alarms raised long ago: it must not open a barrier for
+    a car that left; the skip is in the alarm's log, and fresh alarms still fire."""
+    from datetime import timedelta
+
+    import dataclasses
+
+    from imtui.storage.models import AlarmLog
+
+    alarms = AlarmService(db)
+    await alarms.define(ADMIN, "Gate camera down", "camera_lost", cameras=[1], priority=1, webhook_url=hook.url)
+    settings = dataclasses.replace(settings_for(db, tmp_path / "media"), action_max_age_seconds=60)
+    worker = Worker(db, settings)
+    await worker.event("camera_lost", 1, LOST)
+    [old] = await alarms.alarms(ADMIN)
+    lg = AlarmLog.__table__
+    async with db.write() as s:  # raised ten minutes ago, while no worker ran the outputs
+        await s.execute(sa.update(lg).where(lg.c.alarm_id == old.id).values(at=datetime.now(UTC) - timedelta(minutes=10)))
+    await worker.event("camera_lost", 1, LOST)
+    assert await dispatch_pending(db, settings, source="lpr-1") == 2
+    assert len(hook.requests) == 1 and hook.bodies()[0]["id"] != old.id
+    assert (await _log(db, old.id))[-1] == ("system", "action", "outputs skipped: the alarm was raised 10 min ago, "
+                                            "more than actions.max_age_seconds (60 s) (on lpr-1)")
+    assert await _pending(db) == {old.id: False, hook.bodies()[0]["id"]: False}

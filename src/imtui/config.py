@@ -81,6 +81,7 @@ class Settings:
     # Commands an alarm definition may run (event actions), by name: [actions.commands] gate = ["/bin/x", "1"].
     # Only the worker host's config can say what runs there; the database only names one.
     action_commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    action_max_age_seconds: float = 300.0  # outputs of an alarm raised longer ago are skipped (a worker back from an outage)
 
 
 class ConfigError(ValueError):
@@ -153,6 +154,9 @@ def load_settings(path: Path | None = None) -> Settings:
         parsed[str(name)] = tuple(argv)
     if parsed:
         kwargs["action_commands"] = parsed
+    if "max_age_seconds" in actions:
+        kwargs["action_max_age_seconds"] = _positive(actions["max_age_seconds"], f"{path}: actions.max_age_seconds",
+                                                     86_400 * 7)
     if "keep_hours" in events_cfg:
         kwargs["events_keep_hours"] = _positive(events_cfg["keep_hours"], f"{path}: events.keep_hours", 24 * 3650,
                                                 unit="hours")

@@ -219,7 +219,7 @@ async def dispatch_pending(db: Database, settings: Settings, *, source: str, lim
     handled = 0
     for alarm_id in ids:
         try:
-            claimed, job = await _claim(db, alarm_id, source)
+            claimed, job = await _claim(db, alarm_id, source, settings.action_max_age_seconds)
         except Exception as exc:  # noqa: BLE001
             log.error("event actions: cannot claim alarm %s: %s", alarm_id, exc)
             continue
@@ -231,9 +231,11 @@ async def dispatch_pending(db: Database, settings: Settings, *, source: str, lim
     return handled
 
 
-async def _claim(db: Database, alarm_id: int, source: str) -> tuple[bool, _Job | None]:
+async def _claim(db: Database, alarm_id: int, source: str, max_age: float) -> tuple[bool, _Job | None]:
     """Take the alarm's outputs for this worker; (False, None) when another worker was first, (True,
-    None) when there is nothing to run (its definition was deleted or lost its outputs)."""
+    None) when there is nothing to run (its definition was deleted or lost its outputs) or the
+    alarm was raised more than ``max_age`` seconds ago: a worker back from an outage must not open
+    a barrier for a car that left an hour ago (the skip is in the alarm's log)."""
     a, d, c, m = Alarm.__table__, AlarmDefinition.__table__, Camera.__table__, PlateMatch.__table__
     async with db.write() as s:
         done = await s.execute(sa.update(a).where(a.c.id == alarm_id, a.c.actions_pending == sa.true())
@@ -247,6 +249,17 @@ async def _claim(db: Database, alarm_id: int, source: str) -> tuple[bool, _Job |
         if definition is None or not (definition.webhook_url or definition.command):
             log.info("event actions: alarm %s has no outputs to run (its definition changed or was deleted)",
                      alarm_id)
+            return True, None
+        lg = AlarmLog.__table__
+        raised = (await s.execute(sa.select(sa.func.min(lg.c.at)).where(
+            lg.c.alarm_id == alarm_id, lg.c.action == "raised"))).scalar() or alarm.at
+        age = (utcnow() - raised).total_seconds()
+        if age > max_age:
+            details = _("outputs skipped: the alarm was raised {minutes:.0f} min ago, more than "
+                        "actions.max_age_seconds ({limit:g} s) (on {source})").format(
+                minutes=age / 60, limit=max_age, source=source)
+            s.add(AlarmLog(alarm_id=alarm_id, at=utcnow(), user=USER, action=ACTION, details=details))
+            log.warning("event actions: alarm %s: %s", alarm_id, details)
             return True, None
         camera_name = None
         if alarm.camera_id is not None:
