@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from imtui.i18n import _
+from imtui.units import memory_size as _size
+from imtui.units import up_time as _uptime
 
 worker_app = typer.Typer(help=_("Run an LPR server (imtui worker) or manage the site's servers."),
                          invoke_without_command=True)
@@ -64,17 +66,6 @@ def run(
         refuse(str(exc))
     except Exception as exc:  # noqa: BLE001 - an unreachable database, a bad URL
         refuse(_("Cannot run the worker: {error}").format(error=exc))
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
-
-
-def _uptime(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return (f"{days} d " if days else "") + f"{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
 def server_data(v) -> dict:  # noqa: ANN001 - a ServerView; also the JSON of `status --json`

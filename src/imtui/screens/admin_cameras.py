@@ -48,6 +48,7 @@ class AdminCamerasScreen(Screen[None]):
         Binding("t", "toggle_camera", _("Enable/disable"), id="cameras-toggle"),
         Binding("delete", "delete_camera", _("Delete"), id="cameras-delete"),
         Binding("f5", "reload", _("Refresh"), id="cameras-refresh"),
+        Binding("s", "lpr_servers", _("LPR servers"), id="cameras-lpr-servers"),
     ]
 
     def __init__(self) -> None:
@@ -101,6 +102,12 @@ class AdminCamerasScreen(Screen[None]):
     # -- the list ---------------------------------------------------------------------------------
     def action_reload(self) -> None:
         self.load()
+
+    def action_lpr_servers(self) -> None:
+        """The LPR servers (``#lpr-servers``): status, figures, and which cameras each one runs."""
+        from imtui.screens.lpr_servers import LprServersScreen
+
+        self.app.push_screen(LprServersScreen())
 
     @work(exclusive=True, group="cameras-load", exit_on_error=False)
     async def load(self, select: int | None = None) -> None:
