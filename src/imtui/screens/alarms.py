@@ -39,6 +39,7 @@ class AlarmsScreen(Screen[None]):
         Binding("m", "comment", _("Comment"), id="alarms-comment"),
         Binding("i", "incident", _("Project"), id="alarms-incident"),
         Binding("f5", "reload", _("Refresh"), id="alarms-refresh"),
+        Binding("d", "definitions", _("Definitions"), id="alarms-definitions"),
     ]
 
     def __init__(self) -> None:
@@ -63,6 +64,12 @@ class AlarmsScreen(Screen[None]):
             table.add_column(label, key=key)
         table.focus()
         self.load()
+
+    def action_definitions(self) -> None:
+        """The alarm definitions (``#admin-alarms``, administrators); the service refuses others."""
+        from imtui.screens.admin_alarms import AdminAlarmsScreen
+
+        self.app.push_screen(AdminAlarmsScreen())
 
     def alarms_arrived(self) -> None:
         self.load()
