@@ -14,8 +14,6 @@ A webhook URL is never shown here with its ``user:password@``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,15 +33,13 @@ from imtui.screens.alarm_definition_dialog import (
     priority_names,
     trigger_names,
 )
+from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, safe, tell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 MANAGE_ACTIONS = ("new", "edit", "toggle", "delete")
 
 
-class AdminAlarmsScreen(Screen[None]):
+class AdminAlarmsScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back"), id="admin-alarms-back"),
         Binding("n", "new", _("New"), id="admin-alarms-new"),
@@ -60,16 +56,6 @@ class AdminAlarmsScreen(Screen[None]):
         self.cameras: list[CameraView] = []
         self.loaded = False  # the definitions, lists and cameras were read (the dialog needs them)
         self._saved: int | None = None  # the definition the open dialog saved, to select it afterwards
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
-
-    @property
-    def may_manage(self) -> bool:
-        """The engine's answer for this user (the service checks again on every change)."""
-        actor = self.imtui.actor
-        return actor is not None and self.imtui.services.incidents.capabilities(actor).manage_properties
 
     @property
     def commands(self) -> dict[str, tuple[str, ...]]:

@@ -7,8 +7,6 @@ projects, and writes the audit log.  Without the manage grant the actions are sh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,11 +18,9 @@ from textual.widgets import Button, DataTable, Footer, Static
 from imtui.engine.errors import ServiceError
 from imtui.engine.video.cameras import CameraView
 from imtui.i18n import _, ngettext
+from imtui.screens.base import AppAccess
 from imtui.screens.camera_dialog import CameraDialog, CameraForm
 from imtui.screens.render import cell, safe, tell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 # actions that change cameras, with the button that runs each
 MANAGE_ACTIONS = {"add_camera": "#add-camera", "edit_camera": "#edit-camera", "toggle_camera": "#toggle-camera",
@@ -40,7 +36,7 @@ def _two_lines(label: str) -> Text:
     return Text(f"{head}\n{tail}" if head else label)
 
 
-class AdminCamerasScreen(Screen[None]):
+class AdminCamerasScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back"), id="cameras-back"),
         Binding("n", "add_camera", _("Add"), id="cameras-add"),
@@ -55,16 +51,6 @@ class AdminCamerasScreen(Screen[None]):
         super().__init__(id="admin-cameras")
         self.cameras: dict[int, CameraView] = {}
         self._saved: int | None = None  # the camera the open dialog saved, to select it afterwards
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
-
-    @property
-    def may_manage(self) -> bool:
-        """The engine's answer for this user (the service checks again on every change)."""
-        actor = self.imtui.actor
-        return actor is not None and self.imtui.services.incidents.capabilities(actor).manage_properties
 
     def compose(self) -> ComposeResult:
         yield Static(_("Cameras"), id="cameras-title")

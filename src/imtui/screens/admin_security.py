@@ -6,8 +6,6 @@ built-in Administrator role cannot be changed there either.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,15 +17,13 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.permissions import Feature
 from imtui.engine.security import RoleView, UserView
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, quiet_input, tell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 LEVELS = ("none", "view", "manage")
 
 
-class AdminSecurityScreen(Screen[None]):
+class AdminSecurityScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back"), id="security-back"),
         Binding("ctrl+n", "switch_tab", _("Other tab"), id="security-tab", priority=True),
@@ -37,10 +33,6 @@ class AdminSecurityScreen(Screen[None]):
         super().__init__()
         self.roles: list[RoleView] = []
         self.users: list[UserView] = []
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(_("Roles and users"), id="security-title")

@@ -10,8 +10,6 @@ through AlarmService, which checks the grant and logs it on the alarm.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,14 +20,12 @@ from textual.widgets import DataTable, Footer, Static
 from imtui.engine.alarms import PRIORITIES, STATE_NAMES, AlarmView
 from imtui.engine.errors import ServiceError
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.form_dialog import FormDialog, FormField, Values
 from imtui.screens.render import cell, safe, tell, time_cell
 
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
-
-class AlarmsScreen(Screen[None]):
+class AlarmsScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back"), id="alarms-back"),
         Binding("a", "assign", _("Assign to me"), id="alarms-assign"),
@@ -45,10 +41,6 @@ class AlarmsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="alarms")
         self.shown: dict[int, AlarmView] = {}
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(_("Alarms"), id="alarms-title")

@@ -4,7 +4,7 @@ draft, "add selected" adds the selected ones (or the highlighted one) to an exis
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,16 +17,16 @@ from textual.widgets import Button, DataTable, Footer, Static
 from imtui.engine.drafts import DraftView
 from imtui.engine.errors import ServiceError
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, tell, time_cell
 
 if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
     from imtui.screens.new_incident import NewIncident
 
 TIME = "%Y-%m-%d %H:%M:%S"
 
 
-class DraftsScreen(Screen[None]):
+class DraftsScreen(AppAccess, Screen[None]):
     """Screen id ``drafts``; table ``#drafts`` (row key = draft id)."""
 
     BINDINGS = [
@@ -41,10 +41,6 @@ class DraftsScreen(Screen[None]):
         super().__init__(id="drafts")
         self.drafts: list[DraftView] = []
         self.selected: set[int] = set()
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(_("Draft sequence list"), classes="screen-title")

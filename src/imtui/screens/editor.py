@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,13 +29,11 @@ from imtui.engine.incidents import CallInput, Definitions, IncidentDetail, parse
 from imtui.engine.times import INPUT_FORMAT, format_site
 from imtui.i18n import _
 from imtui.safetext import clean
+from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, options, plain, quiet_input, quiet_text_area, safe, tell, time_cell
 
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
-
-class IncidentEditorScreen(Screen[None]):
+class IncidentEditorScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", _("Save"), id="save", priority=True),
         Binding("escape", "close", _("Back"), id="close"),
@@ -57,10 +54,6 @@ class IncidentEditorScreen(Screen[None]):
         self.definitions: Definitions | None = None
         self.editing_comment: tuple[int, int] | None = None  # (id, version)
         self.editing_call: tuple[int, int] | None = None
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

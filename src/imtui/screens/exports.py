@@ -6,7 +6,6 @@ cancelled one leaves no files behind."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,10 +19,8 @@ from imtui.engine.export.clips import Cancelled
 from imtui.engine.export.names import export_folder
 from imtui.engine.export.service import ExportItemView, ExportOptions, ExportProgress
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, quiet_input, safe, tell, time_cell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 TIME = "%Y-%m-%d %H:%M:%S"
 
@@ -37,7 +34,7 @@ def remaining_text(seconds: float | None) -> str:
     return _("{s} s left").format(s=seconds)
 
 
-class ExportsScreen(Screen[None]):
+class ExportsScreen(AppAccess, Screen[None]):
     """Screen id ``exports``: ``#export-list`` (row key = item id), ``#export-format``,
     ``#export-timestamp``, ``#export-zip``, ``#export-show-names``, ``#export-folder``,
     ``#export-name``, ``#export-start``, ``#export-cancel``, ``#export-remove``,
@@ -54,10 +51,6 @@ class ExportsScreen(Screen[None]):
         self.items: list[ExportItemView] = []
         self.folder = folder
         self.cancel_event: threading.Event | None = None
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(_("Export list"), classes="screen-title")

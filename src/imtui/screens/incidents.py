@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,16 +12,14 @@ from textual.widgets import DataTable, Footer, Input, Static
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.new_incident import NewIncident
 from imtui.screens.render import cell, quiet_input, tell, time_cell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 PAGE_SIZE = 100
 
 
-class IncidentsScreen(Screen[None]):
+class IncidentsScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("right_square_bracket", "next_page", _("Next page"), id="next-page", key_display="]"),
         Binding("left_square_bracket", "previous_page", _("Previous page"), id="previous-page", key_display="["),
@@ -53,10 +49,6 @@ class IncidentsScreen(Screen[None]):
         self.page_starts: list[Cursor | None] = [None]
         self.page: Page | None = None
         self.total: tuple[int, bool] | None = None
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):

@@ -24,15 +24,15 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.video.realtime import RealtimeProject
 from imtui.engine.video.views import ViewInfo
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.frame_view import FrameView, prepare
 from imtui.screens.render import options, safe, tell
 
 if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
     from imtui.screens.new_incident import NewIncident
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(AppAccess, Screen[None]):
     """Screen id ``live``: ``#live-view`` (Select), ``#live-grid`` with ``FrameView#live-cam-<id>``,
     ``#live-project`` (real-time project state and elapsed time)."""
 
@@ -48,10 +48,6 @@ class LiveScreen(Screen[None]):
         self.project: RealtimeProject | None = None
         self._shown: dict[int, datetime] = {}
         self._ticker = None
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     @property
     def mode(self) -> str:

@@ -19,8 +19,6 @@ sanitised and never as markup.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,11 +33,9 @@ from imtui.engine.lpr_events import EventCursor, EventPage, LprEvent
 from imtui.engine.times import format_site
 from imtui.i18n import _
 from imtui.safetext import clean
+from imtui.screens.base import AppAccess
 from imtui.screens.frame_view import image_class, prepare
 from imtui.screens.render import cell, quiet_input, safe, tell, time_cell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 PAGE_SIZE = 100
 ALL = 0  # the "All" choice of the camera and list Selects (database ids start at 1)
@@ -50,7 +46,7 @@ def _rule(rule: str) -> str:
             "one-difference": _("one difference"), "unlisted": _("not on any list")}.get(rule, rule)
 
 
-class LprEventsScreen(Screen[None]):
+class LprEventsScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", _("Back"), id="lpr-events-back"),
         Binding("slash", "focus_plate", _("Plate"), id="lpr-events-search", key_display="/"),
@@ -64,10 +60,6 @@ class LprEventsScreen(Screen[None]):
         self.page_starts: list[EventCursor | None] = [None]
         self.page: EventPage | None = None
         self.shown: dict[int, LprEvent] = {}
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     @property
     def mode(self) -> str:

@@ -21,7 +21,6 @@ which checks the grant (properties: view to see, manage to change) and writes th
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -36,11 +35,9 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.lpr_servers import ServerCamera, ServerView
 from imtui.engine.times import format_site
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, safe, tell
 from imtui.units import memory_size, up_time
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 MANAGE_ACTIONS = ("change_server", "stop_server", "forget_server")
 NAME_WIDTH, HOST_WIDTH = 22, 20
@@ -80,7 +77,7 @@ class _EdgeTable(DataTable):
             super().action_cursor_up()
 
 
-class LprServersScreen(Screen[None]):
+class LprServersScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", _("Back"), id="lpr-servers-back"),
         Binding("c", "change_server", _("Change server"), id="lpr-servers-change"),
@@ -98,16 +95,6 @@ class LprServersScreen(Screen[None]):
         self._loader: Worker | None = None
         self._timer: Timer | None = None
         self._last_error = ""  # a failing reload is told once, not at every heartbeat
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
-
-    @property
-    def may_manage(self) -> bool:
-        """The engine's answer for this user (the service checks again on every change)."""
-        actor = self.imtui.actor
-        return actor is not None and self.imtui.services.incidents.capabilities(actor).manage_properties
 
     def compose(self) -> ComposeResult:
         yield Static(_("LPR servers"), id="lpr-servers-title")

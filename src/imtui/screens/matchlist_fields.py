@@ -12,7 +12,6 @@ close.  Dismisses with the list as it stands after the changes, or None when not
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -25,17 +24,15 @@ from textual.widgets import Button, DataTable, Label, Static
 from imtui.engine.errors import ServiceError
 from imtui.engine.matchlists.service import FieldView, ListView
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.confirm import ConfirmDialog
 from imtui.screens.form_dialog import FormDialog, FormField, Values
 from imtui.screens.render import cell, plain, tell
 
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
-
 FIELD_DIALOG_ID = "matchlist-field-dialog"
 
 
-class MatchListFieldsDialog(ModalScreen[ListView | None]):
+class MatchListFieldsDialog(AppAccess, ModalScreen[ListView | None]):
     BINDINGS = [
         Binding("escape", "close", _("Close"), id="matchlist-fields-close"),
         Binding("n", "add", _("Add"), id="matchlist-fields-add"),
@@ -50,10 +47,6 @@ class MatchListFieldsDialog(ModalScreen[ListView | None]):
         self.view = view
         self.changed = False
         self.writing = asyncio.Lock()  # changes run one after the other, in the order of the keys
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="matchlist-fields", classes="dialog"):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -26,12 +25,10 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Select, Stati
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.matchlists.service import EntryView, ListView
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.form_dialog import FormDialog, FormField, Values
 from imtui.screens.matchlist_fields import MatchListFieldsDialog
 from imtui.screens.render import cell, quiet_input, safe, tell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 ROWS = (50, 100, 250, 500, 1000)
 MANAGE_ACTIONS = ("new_list", "edit_list", "delete", "add_plate", "edit_plates", "fields", "import_file")
@@ -45,7 +42,7 @@ def _tolerance(values: Values, key: str, allowed: tuple[int, ...], label: str) -
     return int(text)
 
 
-class MatchListsScreen(Screen[None]):
+class MatchListsScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", _("Back"), id="matchlists-back"),
         Binding("n", "new_list", _("New list"), id="matchlists-new"),
@@ -71,15 +68,6 @@ class MatchListsScreen(Screen[None]):
         self.page_start = 0
         self.total = 0
         self.importing = False
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
-
-    @property
-    def may_manage(self) -> bool:
-        actor = self.imtui.actor
-        return actor is not None and self.imtui.services.incidents.capabilities(actor).manage_properties
 
     def compose(self) -> ComposeResult:
         yield Static(_("License plate match lists"), id="matchlists-title")

@@ -9,8 +9,8 @@ the marks are the recording's own times.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,16 +24,15 @@ from imtui.engine.incidents import SequenceInput, parse_time_field
 from imtui.engine.times import utcnow
 from imtui.engine.video.recordings import FrameRef
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.frame_view import TIME_FORMAT, FrameView, show_recorded
 from imtui.screens.render import options, quiet_input, safe, tell
 
 if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
     from imtui.screens.new_incident import NewIncident
 
 
-
-class PlaybackScreen(Screen[None]):
+class PlaybackScreen(AppAccess, Screen[None]):
     """Screen id ``playback``."""
 
     BINDINGS = [
@@ -64,10 +63,6 @@ class PlaybackScreen(Screen[None]):
         self.start: datetime | None = None
         self.end: datetime | None = None
         self._initial = at
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="playback-bar"):

@@ -6,8 +6,6 @@ last ReportResult or None."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,13 +16,11 @@ from textual.widgets import Button, Checkbox, Label, ProgressBar, Static
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.report.service import ReportResult, printer_available, report_path
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.render import quiet_input, safe, tell
 
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
-
-class ReportDialog(ModalScreen[ReportResult | None]):
+class ReportDialog(AppAccess, ModalScreen[ReportResult | None]):
     """Screen id ``report``: ``#report-show-names``, ``#report-path``, ``#report-save``,
     ``#report-print``, ``#report-close``, ``#report-progress``, ``#report-status``."""
 
@@ -38,10 +34,6 @@ class ReportDialog(ModalScreen[ReportResult | None]):
         self.incident_id = incident_id
         self.folder = folder
         self.result: ReportResult | None = None
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="report-dialog", classes="dialog"):

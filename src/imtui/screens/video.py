@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,16 +19,14 @@ from textual.widgets import Footer, Static
 
 from imtui.engine.errors import ServiceError
 from imtui.i18n import _
+from imtui.screens.base import AppAccess
 from imtui.screens.frame_view import TIME_FORMAT, FrameView, show_recorded
 from imtui.screens.render import safe, tell
-
-if TYPE_CHECKING:
-    from imtui.app import ImtuiApp
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
-class VideoScreen(Screen[None]):
+class VideoScreen(AppAccess, Screen[None]):
     """Screen id ``video``: ``FrameView#video-frame`` and ``#video-title``."""
 
     BINDINGS = [
@@ -48,10 +45,6 @@ class VideoScreen(Screen[None]):
         self.cursor = start
         self.playing = False
         self.speed_index = SPEEDS.index(1.0)
-
-    @property
-    def imtui(self) -> ImtuiApp:
-        return cast("ImtuiApp", self.app)
 
     @property
     def speed(self) -> float:
