@@ -139,3 +139,15 @@ def test_cli_alarm_flow(sqlite_url) -> None:  # noqa: ANN001
     shown = json.loads(run(*base, "--json", "alarms", "show", str(alarm["id"])).stdout)
     assert [x["action"] for x in shown["log"]] == ["raised", "assigned", "comment", "project", "state"]
     assert shown["incident_id"] and shown["assigned_to"] == "admin"
+
+
+async def test_a_server_event_definition_takes_no_cameras(db) -> None:  # noqa: ANN001
+    """A server event names no camera: a definition limited to cameras would never fire."""
+    alarms = AlarmService(db)
+    with pytest.raises(InvalidInput, match="comes from a server, not a camera") as caught:
+        await alarms.define(ADMIN, "Down", "server_not_responding", cameras=[1])
+    assert caught.value.field == "cameras"
+    gate = await alarms.define(ADMIN, "Gate", "camera_lost", cameras=[1])
+    with pytest.raises(InvalidInput, match="comes from a server"):
+        await alarms.update_definition(ADMIN, gate.id, trigger="server_responding")
+    assert (await alarms.update_definition(ADMIN, gate.id, trigger="server_responding", cameras=[])).cameras == ()

@@ -40,6 +40,7 @@ STATES = ("new", "in_progress", "on_hold", "closed")
 STATE_NAMES = {"new": "New", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
 EVENT_TRIGGERS = ("camera_lost", "camera_running", "server_not_responding", "server_responding")
 TRIGGERS = ("list", *EVENT_TRIGGERS)
+SERVER_TRIGGERS = ("server_not_responding", "server_responding")
 PRIORITIES = {1: "High", 2: "Medium", 3: "Low"}
 AROUND = timedelta(seconds=10)  # the project's sequence: this long before and after the read
 WEBHOOK_TIMEOUT = (0.5, 60.0)  # seconds per attempt: least, most
@@ -176,6 +177,9 @@ def _check_definition(values: dict) -> dict:
         cameras = sorted({int(c) for c in values["cameras"]})
     except (TypeError, ValueError):
         raise InvalidInput("cameras", _("Cameras: give camera IDs (numbers), or none for all cameras.")) from None
+    if cameras and trigger in SERVER_TRIGGERS:  # it would never fire: a server event names no camera
+        raise InvalidInput("cameras", _("Sources: an LPR server event comes from a server, not a camera; "
+                                        "choose no camera (it then fires for every server)."))
     return {**values, "name": name, "cameras": cameras, "enabled": bool(values["enabled"]),
             "webhook_url": _check_webhook_url(values["webhook_url"]),
             "webhook_timeout": _check_webhook_timeout(values["webhook_timeout"]),
