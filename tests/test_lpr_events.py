@@ -65,7 +65,7 @@ async def plates(events: LprEventService, **filters) -> list[str]:  # noqa: ANN0
     return [e.plate for e in (await events.search(OPERATOR, **filters)).events]
 
 
-async def test_plate_search_by_part_or_whole_plate_with_wildcards(db, tmp_path) -> None:  # noqa: ANN001
+async def test_plate_search_by_part_of_the_plate_with_wildcards(db, tmp_path) -> None:  # noqa: ANN001
     store, events = MediaStore(tmp_path / "media"), svc(db, tmp_path)
     now = utcnow()
     ago = [now - timedelta(minutes=n) for n in range(5)]
@@ -74,10 +74,12 @@ async def test_plate_search_by_part_or_whole_plate_with_wildcards(db, tmp_path) 
     assert await plates(events) == ["XY999", "AB124CD", "ZAB123CD", "AB123CD"]  # newest first
     assert await plates(events, plate="123") == ["ZAB123CD", "AB123CD"]  # a part of the plate
     assert await plates(events, plate="ab-123 c") == ["ZAB123CD", "AB123CD"]  # typed separators, lower case
-    assert await plates(events, plate="AB???CD") == ["AB124CD", "AB123CD"]  # ?: the whole plate, not ZAB123CD
-    assert await plates(events, plate="ab 12? cd") == ["AB124CD", "AB123CD"]
-    assert await plates(events, plate="?AB123CD") == ["ZAB123CD"]
-    assert await plates(events, plate="?B1") == []  # three characters: no plate is that short
+    # ? is one character inside a part of the plate, as in the match-list search
+    assert await plates(events, plate="AB???CD") == ["AB124CD", "ZAB123CD", "AB123CD"]
+    assert await plates(events, plate="ab 12? cd") == ["AB124CD", "ZAB123CD", "AB123CD"]
+    assert await plates(events, plate="?AB123CD") == ["ZAB123CD"]  # one character before AB
+    assert await plates(events, plate="B12?C") == ["AB124CD", "ZAB123CD", "AB123CD"]
+    assert await plates(events, plate="CD?") == []  # nothing follows CD on these plates
     assert await plates(events, plate="  ") == ["XY999", "AB124CD", "ZAB123CD", "AB123CD"]  # empty: no filter
 
 

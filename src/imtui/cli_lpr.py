@@ -263,7 +263,7 @@ def _choose(options, ref: str | None, what: str, hint: str) -> int | None:  # no
 def events_cmd(
     ctx: typer.Context,
     plate: Annotated[str, typer.Option("--plate", help=_(
-        "Part of the plate; with ? (one character each) the whole plate, e.g. AB???CD."))] = "",
+        "Part of the plate; ? is any one character, e.g. AB???CD."))] = "",
     camera: Annotated[str | None, typer.Option("--camera", help=_("Camera ID or name."))] = None,
     ref: Annotated[str | None, typer.Option("--list", help=_(
         "Only events that matched this list (ID or name)."))] = None,

@@ -4,10 +4,10 @@ Client's LPR tab): the recognitions the workers stored, each with the list match
 by plate, camera, list and time, newest first, and the plate crop of one of them.
 
 Plate search: what operators type is uppercased and the separators they type between groups
-(spaces, hyphens, dots, ``_``) are dropped.  Without ``?`` the text is a *part* of the plate
-(``12`` finds ``AB123CD``: operators type what they remember); with ``?`` the *whole* plate must
-fit the pattern, ``?`` being exactly one character (``AB???CD`` finds ``AB123CD``, not
-``XAB123CD``).  Anything that can never be on a plate is refused with a message naming the field.
+(spaces, hyphens, dots, ``_``) are dropped.  The text is a *part* of the plate (``12`` finds
+``AB123CD``: operators type what they remember) and ``?`` is exactly one character (``B1?3``
+finds ``AB123CD``): the rule of the match-list search (``imtui.lpr.matching.like_pattern``), so
+one search box behaves like the other.  Anything that can never be on a plate is refused with a message naming the field.
 
 Paging is keyset on (``at``, ``id``), never OFFSET: a page costs the same at the start of the day
 as at its end, and a recognition arriving meanwhile does not shift the next page.
@@ -33,7 +33,7 @@ from imtui.engine.incidents import Option
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.video.media import MediaStore
 from imtui.i18n import _
-from imtui.lpr.matching import MAX_LENGTH, WILDCARD
+from imtui.lpr.matching import MAX_LENGTH, WILDCARD, like_pattern
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, MatchList, PlateMatch, PlateRecognition
 
@@ -119,11 +119,7 @@ def plate_condition(text: str, column: sa.ColumnElement) -> sa.ColumnElement | N
     if len(plate) > MAX_LENGTH:
         raise InvalidInput("plate", _("Plate: {n} characters is too long; a plate has at most {max}.").format(
             n=len(plate), max=MAX_LENGTH))
-    # Only A-Z, 0-9 and ? are left, so no LIKE metacharacter can come from the user; escaping
-    # anyway keeps the rule true if the accepted set ever grows.
-    body = "".join("_" if ch == WILDCARD else ("\\" + ch if ch in "%_\\" else ch) for ch in plate)
-    pattern = body if WILDCARD in plate else f"%{body}%"
-    return column.like(pattern, escape="\\")
+    return column.like(like_pattern(plate), escape="\\")  # escapes LIKE's own characters
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -3,8 +3,8 @@ from the incident list.  The recognitions the workers stored, newest first, with
 matched, searched by plate, camera, list and time; the highlighted event's matches and the plate
 crop.
 
-Widgets: ``#lpr-events-plate`` (plate: part of it, or the whole plate with ``?`` for one
-character; searches as you type), ``#lpr-events-camera`` / ``#lpr-events-list`` (Selects: "All"
+Widgets: ``#lpr-events-plate`` (a part of the plate, ``?`` for any one character; searches as
+you type), ``#lpr-events-camera`` / ``#lpr-events-list`` (Selects: "All"
 first), ``#lpr-events-since`` / ``#lpr-events-until`` (site time ``YYYY-MM-DD HH:MM``; Enter
 searches), ``#lpr-events-page`` (the page, or what is wrong with a filter), ``#lpr-events-table``
 (row key = recognition id), ``#lpr-events-detail`` (the highlighted event and each match with its
