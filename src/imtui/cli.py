@@ -282,6 +282,10 @@ def demo(ctx: typer.Context) -> None:
                 empty = (await s.execute(text("SELECT count(*) FROM incident"))).scalar_one() == 0
             if empty:
                 await seed_incidents(db, 2000)
+            from imtui.engine.demo_lpr import seed_lpr_demo
+            from imtui.engine.video.media import MediaStore
+
+            await seed_lpr_demo(db, MediaStore(settings.media_dir))  # plates read, matched, alarmed
         finally:
             await db.dispose()
 
