@@ -267,3 +267,66 @@ def test_cli_lpr_events(sqlite_url: str, tmp_path: Path) -> None:
                            "Until: the time is earlier")):
         r = run(*base, "lpr", "events", *args)
         assert r.returncode == 2 and message in r.stderr, (args, r.stdout, r.stderr)
+
+
+async def test_latest_and_after_give_what_was_stored_since(db, tmp_path) -> None:  # noqa: ANN001
+    """What the screen polls: ``latest`` (the highest id, one MAX on the primary key) and the rows
+    stored after it (``search``/``count`` with ``after``), with the filters, newest first by time,
+    read along the primary key; an update of a stored row (the end of a passage) is no new id."""
+    store, events = MediaStore(tmp_path / "media"), svc(db, tmp_path)
+    assert await events.latest(OPERATOR) == 0  # nothing stored yet
+    t0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    old = await store_reads(db, store, [(1, "AB123CD", t0), (2, "XY999", t0 + timedelta(minutes=1))])
+    mark = await events.latest(OPERATOR)
+    assert mark == old[-1]
+    assert (await events.search(OPERATOR, after=mark)).events == [] and await events.count(OPERATOR, after=mark) == 0
+    # stored later, but one of them started before everything shown (the stream's clock): ``after``
+    # is the storage order, the page is still newest first by time
+    new = await store_reads(db, store, [(1, "AB124CD", t0 + timedelta(minutes=5)),
+                                        (2, "QQ111", t0 - timedelta(minutes=1)),
+                                        (1, "AB125CD", t0 + timedelta(minutes=2))])
+    assert await events.latest(OPERATOR) == new[-1]
+    assert await plates(events, after=mark) == ["AB124CD", "AB125CD", "QQ111"]
+    assert await plates(events, after=new[0]) == ["AB125CD", "QQ111"]
+    assert await plates(events, after=mark, plate="ab12") == ["AB124CD", "AB125CD"]  # the filters hold
+    assert await plates(events, after=mark, camera_id=2) == ["QQ111"]
+    assert await plates(events, after=mark, until=t0) == ["QQ111"]
+    assert (await events.count(OPERATOR, after=mark), await events.count(OPERATOR, after=mark, plate="AB12"),
+            await events.count(OPERATOR, after=mark, camera_id=2), await events.count(OPERATOR)) == (3, 2, 1, 5)
+    # keyset pages within what came since
+    first = await events.search(OPERATOR, after=mark, limit=2)
+    assert [e.plate for e in first.events] == ["AB124CD", "AB125CD"] and first.has_next
+    assert await plates(events, after=mark, limit=2, before=first.next) == ["QQ111"]
+    # the worker ending a passage updates its row: no new id, shown by the next search
+    r = PlateRecognition.__table__
+    async with db.write() as s:
+        await s.execute(sa.update(r).where(r.c.id == new[0]).values(reads=40, last_seen=t0 + timedelta(minutes=6)))
+    assert await events.latest(OPERATOR) == new[-1] and await events.count(OPERATOR, after=new[-1]) == 0
+    assert next(e for e in (await events.search(OPERATOR)).events if e.id == new[0]).reads == 40
+    # bad filters are refused as by search; the sequences grant is needed
+    with pytest.raises(InvalidInput) as exc:
+        await events.count(OPERATOR, after=mark, plate="A%")
+    assert exc.value.field == "plate"
+    for call in (lambda: events.latest(PROPS_ONLY), lambda: events.count(PROPS_ONLY, after=mark)):
+        with pytest.raises(PermissionDenied):
+            await call()
+    assert await events.latest(VIEWER) == new[-1]
+    if db.is_sqlite:  # the rows after an id: a range of the primary key, not a walk of the day's time index
+        statements: list[tuple[str, tuple]] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+            if "FROM recognition" in statement and "recognition.id >" in statement:
+                statements.append((statement, tuple(parameters)))
+
+        for engine in (db.read_engine, db.query_engine):
+            sa.event.listen(engine.sync_engine, "before_cursor_execute", seen)
+        await events.search(OPERATOR, after=mark)
+        await events.count(OPERATOR, after=mark)
+        for engine in (db.read_engine, db.query_engine):
+            sa.event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        assert len(statements) == 2
+        async with db.query() as conn:
+            for statement, parameters in statements:
+                plan = " ".join(row[-1] for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                               parameters))
+                assert "USING INTEGER PRIMARY KEY (rowid>?)" in plan and "ix_recognition_at" not in plan, plan

@@ -12,6 +12,16 @@ one search box behaves like the other.  Anything that can never be on a plate is
 Paging is keyset on (``at``, ``id``), never OFFSET: a page costs the same at the start of the day
 as at its end, and a recognition arriving meanwhile does not shift the next page.
 
+Following new recognitions (the screen's poll): ``latest`` is the highest recognition id, one
+MAX on the primary key, 0 when there is none; ``search(..., after=that)`` / ``count(..., after=that)``
+give the recognitions stored since, with the same filters, read along the primary key (never the
+whole day's time index).  Ids grow with every insert, ``at`` is the stream's clock: a passage
+stored later may have started earlier, so the rows after an id are not always the newest by time.
+Updates of a stored row (the worker's last-seen time and read count when a passage ends, a match
+added retroactively) do not change ``latest``: they are seen on the next ``search``.  On
+PostgreSQL two workers' inserts can commit out of id order; a row committed after a higher id was
+read is found by the next plain ``search``, not by ``after``.
+
 Events are kept ``events.keep_hours`` (24 h by default, purged by ``imtui.engine.events.purge``).
 Permission: sequences / view, like the recognitions and the camera events.  No Textual here.
 """
@@ -128,6 +138,31 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _conditions(*, plate: str, camera_id: int | None, list_id: int | None, since: datetime | None,
+                until: datetime | None, after: int | None) -> list[sa.ColumnElement]:  # type: ignore[type-arg]
+    """The WHERE conditions of the filters (see ``LprEventService.search``); InvalidInput names a
+    bad one."""
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and until < since:
+        raise InvalidInput("until", _("Until: the time is earlier than Since; swap them or clear one."))
+    r, m = PlateRecognition.__table__, PlateMatch.__table__
+    where = []
+    condition = plate_condition(plate, r.c.plate)
+    if condition is not None:
+        where.append(condition)
+    if camera_id is not None:
+        where.append(r.c.camera_id == camera_id)
+    if list_id is not None:
+        where.append(sa.exists().where(m.c.recognition_id == r.c.id, m.c.list_id == list_id))
+    if since is not None:
+        where.append(r.c.at >= since)
+    if until is not None:
+        where.append(r.c.at <= until)
+    if after is not None:
+        where.append(r.c.id > after)
+    return where
+
+
 class LprEventService(Service):
     def __init__(self, db: Database, store: MediaStore) -> None:
         super().__init__(db)
@@ -135,38 +170,33 @@ class LprEventService(Service):
 
     async def search(self, actor: Actor, *, plate: str = "", camera_id: int | None = None,
                      list_id: int | None = None, since: datetime | None = None, until: datetime | None = None,
-                     limit: int = 100, before: EventCursor | None = None) -> EventPage:
+                     limit: int = 100, before: EventCursor | None = None, after: int | None = None) -> EventPage:
         """Recognitions newest first (``at``, then ``id``), each with its matches.
 
         ``plate``: see the module docstring.  ``list_id``: only recognitions that matched that list
         (the Unlisted list too).  ``since`` / ``until``: ``since <= at <= until``.  ``before``: the
-        previous page's ``next``.  ``limit``: 1 to 1000 events a page."""
+        previous page's ``next``.  ``after``: only recognitions stored after the one with that id
+        (what ``latest`` returned earlier).  ``limit``: 1 to 1000 events a page."""
         require(actor, Feature.SEQUENCES, Level.VIEW)
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput("limit", _("Limit: {n} is not allowed; choose 1 to {max} events a page.").format(
                 n=limit, max=MAX_LIMIT))
-        since, until = _utc(since), _utc(until)
-        if since is not None and until is not None and until < since:
-            raise InvalidInput("until", _("Until: the time is earlier than Since; swap them or clear one."))
         r, m, c = PlateRecognition.__table__, PlateMatch.__table__, Camera.__table__
-        stmt = (sa.select(r, c.c.name.label("camera_name"))
-                .select_from(r.outerjoin(c, c.c.id == r.c.camera_id))
-                .order_by(r.c.at.desc(), r.c.id.desc()).limit(limit + 1))
-        condition = plate_condition(plate, r.c.plate)
-        if condition is not None:
-            stmt = stmt.where(condition)
-        if camera_id is not None:
-            stmt = stmt.where(r.c.camera_id == camera_id)
-        if list_id is not None:
-            stmt = stmt.where(sa.exists().where(m.c.recognition_id == r.c.id, m.c.list_id == list_id))
-        if since is not None:
-            stmt = stmt.where(r.c.at >= since)
-        if until is not None:
-            stmt = stmt.where(r.c.at <= until)
+        where = _conditions(plate=plate, camera_id=camera_id, list_id=list_id, since=since, until=until,
+                            after=after)
         if before is not None:
             mark = _utc(before.at)
             # ``at <= mark`` alone lets the index range start at the cursor; the OR settles ties
-            stmt = stmt.where(r.c.at <= mark, sa.or_(r.c.at < mark, sa.and_(r.c.at == mark, r.c.id < before.id)))
+            where += [r.c.at <= mark, sa.or_(r.c.at < mark, sa.and_(r.c.at == mark, r.c.id < before.id))]
+        at = r.c.at
+        if after is not None:
+            # the few rows past ``after`` are found on the primary key and sorted; walking the time
+            # index newest first would read the whole day when fewer than ``limit`` came (SQLite
+            # would choose that walk to spare the sort: ``+`` keeps it off the index)
+            at = sa.literal_column("+recognition.at") if self.db.is_sqlite else r.c.at
+        stmt = (sa.select(r, c.c.name.label("camera_name"))
+                .select_from(r.outerjoin(c, c.c.id == r.c.camera_id))
+                .where(*where).order_by(at.desc(), r.c.id.desc()).limit(limit + 1))
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
             rows = (await s.execute(stmt)).all()
             page = rows[:limit]
@@ -180,6 +210,26 @@ class LprEventService(Service):
                            float(x.confidence), x.reads, x.snapshot or "", tuple(matches.get(x.id, ())))
                   for x in page]
         return EventPage(events, len(rows) > limit)
+
+    async def latest(self, actor: Actor) -> int:
+        """The highest recognition id (0 when there is none): one MAX on the primary key, what a
+        screen asks every few seconds to know whether anything new was stored."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        r = PlateRecognition.__table__
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as conn:
+            return int((await conn.execute(sa.select(sa.func.max(r.c.id)))).scalar() or 0)
+
+    async def count(self, actor: Actor, *, plate: str = "", camera_id: int | None = None,
+                    list_id: int | None = None, since: datetime | None = None, until: datetime | None = None,
+                    after: int | None = None) -> int:
+        """How many recognitions match the filters of ``search`` (with ``after``: how many were
+        stored since ``latest`` said that id; counted along the primary key)."""
+        require(actor, Feature.SEQUENCES, Level.VIEW)
+        r = PlateRecognition.__table__
+        where = _conditions(plate=plate, camera_id=camera_id, list_id=list_id, since=since, until=until,
+                            after=after)
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as conn:
+            return int((await conn.execute(sa.select(sa.func.count()).select_from(r).where(*where))).scalar() or 0)
 
     async def get(self, actor: Actor, recognition_id: int) -> LprEvent:
         """One event with its matches; NotFound when it was purged meanwhile."""

@@ -11,10 +11,25 @@ searches), ``#lpr-events-page`` (the page, or what is wrong with a filter), ``#l
 list, entry, rule and custom fields) and ``#lpr-events-snapshot`` (the plate crop drawn in the
 site's ``ui.image_mode``; with pictures off, a line saying where the file is).
 
-Keys: ``/`` plate filter, ``]`` / ``[`` next (older) / previous page, ``f5`` refresh, ``escape``
-leaves a filter for the table, then the screen.  Everything goes through LprEventService (which
-checks the sequences grant); every text that came from a camera, a list or a plate is shown
-sanitised and never as markup.
+Keys: ``/`` plate filter, ``]`` / ``[`` next (older) / previous page, ``f5`` refresh (to the first
+page when new events were announced), ``escape`` leaves a filter for the table, then the screen.
+Everything goes through LprEventService (which checks the sequences grant); every text that came
+from a camera, a list or a plate is shown sanitised and never as markup.
+
+New recognitions come by themselves, like the Smart Client's LPR tab.  While the screen is shown
+(the timer pauses under a dialog or another screen) it asks every ``settings.poll_seconds`` for
+the highest recognition id, one primary-key read, and draws nothing while that does not change.
+When it does, and the first page is shown, the new events matching the filters of that page are
+added at their place (newest first: usually the top) without rebuilding the table; the cursor
+stays on its event and the detail is not redrawn; the rows pushed past the page size go to the
+next page (``]`` starts after the last row kept).  When an older page is shown, or adding would
+push the highlighted event off the first page, nothing moves: ``#lpr-events-page`` says how many
+new events match ("3 new — press f5") and ``f5`` (or ``[`` back to the first page) shows them.
+Filters being typed are left alone: the poll uses the filters of the page shown, and waits while
+a search runs or a filter is refused.  A stored event that changes (the worker's read count and
+last-seen time when a passage ends, a match added retroactively) is not followed: the table shows
+neither, and knowing would mean reading the whole page again every few seconds; ``f5`` shows the
+event as it is now.
 """
 
 from __future__ import annotations
@@ -24,8 +39,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.worker import Worker
 
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import parse_time_field
@@ -60,6 +78,17 @@ class LprEventsScreen(AppAccess, Screen[None]):
         self.page_starts: list[EventCursor | None] = [None]
         self.page: EventPage | None = None
         self.shown: dict[int, LprEvent] = {}
+        self.filters: dict | None = None  # what the page shown was searched with
+        self.seen: int | None = None  # the first page holds every matching event up to this id
+        self.pending = 0  # new matching events announced, not shown
+        self._polled = 0  # the highest id at the last poll: nothing to do while it stays
+        self._generation = 0  # bumped by every search: a poll begun before it is dropped
+        self._failed = False  # the last search was refused (said on the page line)
+        self._page_text: Text | None = None
+        self._detailed: int | None | bool = False  # the event the detail shows (False: none yet)
+        self._searcher: Worker | None = None
+        self._poller: Worker | None = None
+        self._timer: Timer | None = None
 
     @property
     def mode(self) -> str:
@@ -91,7 +120,19 @@ class LprEventsScreen(AppAccess, Screen[None]):
                            ("country", _("Country")), ("confidence", _("Conf.")), ("lists", _("Lists matched"))):
             table.add_column(label, key=key)
         table.focus()
+        self._timer = self.set_interval(self.imtui.services.settings.poll_seconds, self._tick,
+                                        name="lpr-events-poll", pause=True)
         self.load_choices()
+
+    def on_screen_resume(self) -> None:
+        """Shown (again): catch up now, then every poll interval."""
+        self._tick()
+        if self._timer is not None:
+            self._timer.resume()
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
 
     # -- loading ------------------------------------------------------------------------------------
     @work(exclusive=True, group="lpr-events-choices", exit_on_error=False)
@@ -129,49 +170,154 @@ class LprEventsScreen(AppAccess, Screen[None]):
                     camera_id=camera if isinstance(camera, int) and camera != ALL else None,
                     list_id=listed if isinstance(listed, int) and listed != ALL else None, **times)
 
+    def search(self, *, restart: bool = True, loud: bool = True) -> Worker:
+        """Load the page at ``page_starts[-1]`` (the first page when ``restart``) in a worker; the
+        newest search wins, and a poll begun before it is dropped."""
+        self._generation += 1
+        self._searcher = self._search(restart, loud)
+        return self._searcher
+
     @work(exclusive=True, group="lpr-events-search", exit_on_error=False)
-    async def search(self, *, restart: bool = True, loud: bool = True) -> None:
-        """Load the page at ``page_starts[-1]`` (the first page when ``restart``).  A bad filter
-        is said on the page line (and notified unless ``loud`` is off: typing a plate)."""
+    async def _search(self, restart: bool, loud: bool) -> None:
+        """A bad filter is said on the page line (and notified unless ``loud`` is off: typing a
+        plate).  Other filters than the page shown start again at the first page."""
         if restart:
             self.page_starts = [None]
+        events = self.imtui.services.lpr_events
         try:
             filters = self._filters()
-            page = await self.imtui.services.lpr_events.search(self.imtui.actor, limit=PAGE_SIZE,
-                                                               before=self.page_starts[-1], **filters)
+            if filters != self.filters:
+                self.page_starts = [None]
+            first = len(self.page_starts) == 1
+            latest = await events.latest(self.imtui.actor) if first else 0
+            page = await events.search(self.imtui.actor, limit=PAGE_SIZE, before=self.page_starts[-1], **filters)
         except ServiceError as exc:
-            self.query_one("#lpr-events-page", Static).update(Text(clean(exc.message), style="bold"))
+            self._failed = isinstance(exc, InvalidInput)  # the poll waits for a filter it can use
+            self._page_text = Text(clean(exc.message), style="bold")
+            self.query_one("#lpr-events-page", Static).update(self._page_text)
             if loud:
                 tell(self, exc.message, error=True)
             if isinstance(exc, InvalidInput) and loud and exc.field in ("plate", "since", "until"):
                 self.query_one(f"#lpr-events-{exc.field}", Input).focus()
             return
+        self._failed = False
+        self.filters = filters
+        if first:
+            self.seen = self._polled = max([latest, *(e.id for e in page.events)])
+            self.pending = 0
         self.page = page
         self._fill(page)
 
+    def _cells(self, e: LprEvent) -> tuple[Text, ...]:
+        tz = self.imtui.services.settings.timezone
+        lists = ", ".join(m.list_name for m in e.matches)
+        return (time_cell(e.at, tz, "%m-%d %H:%M:%S"), cell(e.camera_name or f"#{e.camera_id}", 16),
+                cell(e.plate, 16), cell(e.country, 8), Text(f"{e.confidence * 100:.0f} %"), cell(lists, 30))
+
     def _fill(self, page: EventPage) -> None:
         table = self.query_one("#lpr-events-table", DataTable)
-        tz = self.imtui.services.settings.timezone
         keep = (e.id if (e := self.selected()) else None)
         self.shown = {e.id: e for e in page.events}
         table.clear()
         for e in page.events:
-            lists = ", ".join(m.list_name for m in e.matches)
-            table.add_row(time_cell(e.at, tz, "%m-%d %H:%M:%S"), cell(e.camera_name or f"#{e.camera_id}", 16),
-                          cell(e.plate, 16), cell(e.country, 8), Text(f"{e.confidence * 100:.0f} %"),
-                          cell(lists, 30), key=str(e.id))
+            table.add_row(*self._cells(e), key=str(e.id))
         if keep in self.shown:
             table.move_cursor(row=table.get_row_index(str(keep)))
+        self._show_page_line()
+        self.show_detail(force=True)
+
+    def _show_page_line(self) -> None:
+        """Where the page is, and the new events waiting; drawn only when it reads differently."""
+        page = self.page
         number = len(self.page_starts)
         first = (number - 1) * PAGE_SIZE
-        if page.events:
+        if page is not None and page.events:
             text = _("{first}–{last} · page {page}").format(first=first + 1, last=first + len(page.events), page=number)
             if page.has_next:
                 text += " · " + _("] older")
         else:
             text = _("No LPR events match.") if number == 1 else _("No older events.")
-        self.query_one("#lpr-events-page", Static).update(Text(text))
-        self.show_detail()
+        if self.pending:  # first: the page line is narrow at 80 columns
+            text = _("{n} new — press f5").format(n=self.pending) + " · " + text
+        if Text(text) != self._page_text:
+            self._page_text = Text(text)
+            self.query_one("#lpr-events-page", Static).update(self._page_text)
+
+    # -- following new recognitions -----------------------------------------------------------------
+    def _tick(self) -> None:
+        """Every poll interval while shown: skipped before the first page, while a filter is
+        refused, while a search runs and while the previous poll still runs (a slow database)."""
+        if self.seen is None or self._failed or self.filters is None:
+            return
+        if self._searcher is not None and not self._searcher.is_finished:
+            return
+        if self._poller is not None and not self._poller.is_finished:
+            return
+        self._poller = self._poll()
+
+    @work(group="lpr-events-poll", exit_on_error=False)
+    async def _poll(self) -> None:
+        events, actor = self.imtui.services.lpr_events, self.imtui.actor
+        generation, filters, seen = self._generation, dict(self.filters or {}), self.seen or 0
+        try:
+            latest = await events.latest(actor)
+            if latest <= self._polled:
+                return  # nothing stored since: nothing to draw
+            if len(self.page_starts) == 1:
+                newer = await events.search(actor, limit=PAGE_SIZE, after=seen, **filters)
+                waiting = None if newer.has_next else len([e for e in newer.events if e.id not in self.shown])
+                if newer.has_next:
+                    waiting = await events.count(actor, after=seen, **filters)
+            else:
+                newer, waiting = None, await events.count(actor, after=seen, **filters)
+        except ServiceError:
+            return  # said by the next f5; not at every interval
+        if generation != self._generation:
+            return  # a search replaced the page meanwhile
+        self._polled = latest
+        if newer is not None and self._merge(newer):
+            self.seen = max([latest, *(e.id for e in newer.events)])
+            self.pending = 0
+        else:
+            self.pending = waiting or 0
+        self._show_page_line()
+
+    def _merge(self, newer: EventPage) -> bool:
+        """Put the new events of the first page at their place; False (nothing touched) when
+        that would push the highlighted event off the page, or more than a page came."""
+        if self.page is None or newer.has_next:
+            return False
+        fresh = [e for e in newer.events if e.id not in self.shown]
+        if not fresh:
+            return True
+        events = sorted([*self.page.events, *fresh], key=lambda e: (e.at, e.id), reverse=True)
+        kept, dropped = events[:PAGE_SIZE], events[PAGE_SIZE:]
+        selected = self.selected()
+        if selected is not None and any(e.id == selected.id for e in dropped):
+            return False
+        table = self.query_one("#lpr-events-table", DataTable)
+        kept_ids = {e.id for e in kept}
+        added = [e for e in fresh if e.id in kept_ids]
+        removed = [e for e in dropped if e.id in self.shown]
+        self.page = EventPage(kept, self.page.has_next or bool(dropped))
+        self.shown = {e.id: e for e in kept}
+        if not added:
+            return True  # all older than the page's last row: they open the next page
+        top = round(table.scroll_y)
+        top_key = table.coordinate_to_cell_key(Coordinate(top, 0)).row_key if 0 < top < table.row_count else None
+        for e in added:
+            table.add_row(*self._cells(e), key=str(e.id))
+        for e in removed:
+            table.remove_row(str(e.id))
+        # the order of the page (``at``, then ``id``, newest first), told to the public sort by the
+        # identity of each row's time cell (a new row is appended first)
+        rank = {id(table.get_cell(str(e.id), "at")): n for n, e in enumerate(kept)}
+        table.sort("at", key=lambda at: rank[id(at)])
+        if top_key is not None and top_key in table.rows:  # scrolled down, reading: what is on screen stays
+            table.call_after_refresh(table.scroll_to, y=table.get_row_index(top_key), animate=False)
+        if selected is not None:
+            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        return True
 
     # -- the highlighted event ----------------------------------------------------------------------
     def selected(self) -> LprEvent | None:
@@ -186,8 +332,13 @@ class LprEventsScreen(AppAccess, Screen[None]):
         event.stop()
         self.show_detail()
 
-    def show_detail(self) -> None:
+    def show_detail(self, force: bool = False) -> None:
+        """The highlighted event's detail and picture; not redrawn for the same event (the cursor
+        follows its event when new rows come above it) unless ``force`` (a reload)."""
         event = self.selected()
+        if not force and (event.id if event else None) == self._detailed:
+            return
+        self._detailed = event.id if event else None
         self.query_one("#lpr-events-detail", Static).update(self.describe(event) if event else Text())
         self.load_snapshot(event)
 
@@ -271,7 +422,8 @@ class LprEventsScreen(AppAccess, Screen[None]):
         self.search()
 
     def action_reload(self) -> None:
-        self.search(restart=False)
+        """Reload the page shown; the first page when new events are announced (to show them)."""
+        self.search(restart=self.pending > 0)
         self.load_choices(then_search=False)
 
     def action_page(self, step: int) -> None:
