@@ -236,34 +236,21 @@ class AdminAlarmsScreen(AppAccess, Screen[None]):
 
     @work(exclusive=True, group="admin-alarms-change", exit_on_error=False)
     async def toggle(self, d: DefinitionView) -> None:
-        try:
-            await self.imtui.services.alarms.update_definition(self.imtui.actor, d.id, enabled=not d.enabled)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+        done = _("Alarm definition enabled.") if not d.enabled else _("Alarm definition disabled.")
+        if await self.attempt(self.imtui.services.alarms.update_definition(self.imtui.actor, d.id,
+                                                                           enabled=not d.enabled), done):
+            self.load(select=d.id)
+        else:
             self.load()
-            return
-        tell(self, _("Alarm definition enabled.") if not d.enabled else _("Alarm definition disabled."))
-        self.load(select=d.id)
 
     def action_delete(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         d = self._selected_or_tell()
-        if d is None:
-            return
-        # the question quotes an administrator's text: ConfirmDialog shows it literally and sanitised
-        question = _("Delete alarm definition \u201c{name}\u201d? Alarms it has already raised stay in the alarm "
-                     "manager.").format(name=d.name)
-        self.app.push_screen(ConfirmDialog(question, _("Delete")),
-                             callback=lambda yes: self.delete(d) if yes else None)
+        if d is not None:
+            self.ask(_("Delete alarm definition \u201c{name}\u201d? Alarms it has already raised stay in the alarm "
+                       "manager.").format(name=d.name), _("Delete"), lambda: self.delete(d))
 
     @work(exclusive=True, group="admin-alarms-change", exit_on_error=False)
     async def delete(self, d: DefinitionView) -> None:
-        try:
-            await self.imtui.services.alarms.delete_definition(self.imtui.actor, d.id)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
-            self.load()
-            return
-        tell(self, _("Alarm definition deleted; the alarms it raised stay."))
+        await self.attempt(self.imtui.services.alarms.delete_definition(self.imtui.actor, d.id),
+                           _("Alarm definition deleted; the alarms it raised stay."))
         self.load()

@@ -209,33 +209,20 @@ class AdminCamerasScreen(AppAccess, Screen[None]):
 
     @work(exclusive=True, group="cameras-action", exit_on_error=False)
     async def toggle(self, camera: CameraView) -> None:
-        try:
-            await self.imtui.services.cameras.edit(self.imtui.actor, camera.id, enabled=not camera.enabled)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+        done = _("Camera enabled.") if not camera.enabled else _("Camera disabled.")
+        if await self.attempt(self.imtui.services.cameras.edit(self.imtui.actor, camera.id,
+                                                                enabled=not camera.enabled), done):
+            self.load(select=camera.id)
+        else:
             self.load()
-            return
-        tell(self, _("Camera enabled.") if not camera.enabled else _("Camera disabled."))
-        self.load(select=camera.id)
 
     def action_delete_camera(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         camera = self._selected_or_tell()
-        if camera is None:
-            return
-        # the question quotes an administrator's text: ConfirmDialog shows it literally and sanitised
-        question = _("Delete camera \u201c{name}\u201d? This cannot be undone.").format(name=camera.name)
-        self.app.push_screen(ConfirmDialog(question, _("Delete")),
-                             callback=lambda yes: self.delete(camera) if yes else None)
+        if camera is not None:
+            self.ask(_("Delete camera \u201c{name}\u201d? This cannot be undone.").format(name=camera.name),
+                     _("Delete"), lambda: self.delete(camera))
 
     @work(exclusive=True, group="cameras-action", exit_on_error=False)
     async def delete(self, camera: CameraView) -> None:
-        try:
-            await self.imtui.services.cameras.delete(self.imtui.actor, camera.id)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
-            self.load()
-            return
-        tell(self, _("Camera deleted."))
+        await self.attempt(self.imtui.services.cameras.delete(self.imtui.actor, camera.id), _("Camera deleted."))
         self.load()

@@ -1,15 +1,23 @@
 """What every imtui screen and dialog reaches through its app: the services and the logged-in
-actor (``imtui``), and whether that actor may manage administration data (``may_manage``).
+actor (``imtui``), whether that actor may manage administration data (``may_manage``), and the
+two steps of every change an administrator makes from a list: ask first (``ask``), then call the
+service and tell how it went (``attempt``).
 
 A mixin, not a Screen subclass, so screens and modal dialogs share it (``class X(AppAccess,
 Screen[None])``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from imtui.engine.errors import ServiceError
+from imtui.screens.render import tell
 
 if TYPE_CHECKING:
     from imtui.app import ImtuiApp
+
+T = TypeVar("T")
 
 
 class AppAccess:
@@ -25,3 +33,22 @@ class AppAccess:
         decides which keys are offered."""
         actor = self.imtui.actor
         return actor is not None and self.imtui.services.incidents.capabilities(actor).manage_properties
+
+    async def attempt(self, call: Awaitable[T], done: str | Callable[[T], str]) -> bool:
+        """Await a service change: a refusal is told as an error (False), a success with ``done``
+        (a message, or one made of the call's result).  The caller reloads either way: a refusal
+        is often "refresh the list"."""
+        try:
+            result = await call
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)  # type: ignore[arg-type] - self is a Widget
+            return False
+        tell(self, done(result) if callable(done) else done)  # type: ignore[arg-type]
+        return True
+
+    def ask(self, question: str, verb: str, then: Callable[[], object]) -> None:
+        """A yes/no question (shown literally and sanitised: it may quote a user's text); ``then``
+        runs on yes.  Pushed with a callback, so no worker waits while the dialog is open."""
+        from imtui.screens.confirm import ConfirmDialog
+
+        self.app.push_screen(ConfirmDialog(question, verb), callback=lambda yes: then() if yes else None)  # type: ignore[attr-defined]

@@ -351,15 +351,10 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
         self.load()
 
     def action_close(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         if not self.is_dirty():
             self.dismiss(None)
             return
-        self.app.push_screen(
-            ConfirmDialog(_("Discard the unsaved changes to the main details?"), _("Discard")),
-            callback=lambda yes: self.dismiss(None) if yes else None,
-        )
+        self.ask(_("Discard the unsaved changes to the main details?"), _("Discard"), lambda: self.dismiss(None))
 
     # -- comments ---------------------------------------------------------------------------------
     @on(Button.Pressed, "#add-comment")
@@ -505,8 +500,6 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
             self._delete_from(f"#{focused.id}")
 
     def _delete_from(self, selector: str) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         table = self.query_one(selector, DataTable)
         if table.row_count == 0:
             tell(self, _("Select an item in the list first."))
@@ -519,10 +512,7 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
             "#comments": _("Delete the selected comment?"),
             "#calls": _("Delete the selected call?"),
         }
-        self.app.push_screen(
-            ConfirmDialog(questions[selector], _("Remove")),
-            callback=lambda yes: self._delete_item(selector, int(key)) if yes else None,
-        )
+        self.ask(questions[selector], _("Remove"), lambda: self._delete_item(selector, int(key)))
 
     @work(exclusive=True, group="action", exit_on_error=False)
     async def _delete_item(self, selector: str, key: int) -> None:

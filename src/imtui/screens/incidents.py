@@ -362,17 +362,12 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.app.push_screen(IncidentEditorScreen(incident_id), callback=lambda _r: self.action_refresh())
 
     def action_delete_incident(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         selected = self.selected_incident()
         if selected is None:
             return
         incident_id, version = selected
         question = _("Delete incident project {id}? This cannot be undone.").format(id=incident_id)
-        self.app.push_screen(
-            ConfirmDialog(question, _("Delete")),
-            callback=lambda yes: self.delete_incident(incident_id, version) if yes else None,
-        )
+        self.ask(question, _("Delete"), lambda: self.delete_incident(incident_id, version))
 
     @work(exclusive=True, group="action", exit_on_error=False)
     async def delete_incident(self, incident_id: int, version: int) -> None:

@@ -187,7 +187,4 @@ class LiveScreen(AppAccess, Screen[None]):
         if self.project is None:
             self.dismiss(None)
             return
-        from imtui.screens.confirm import ConfirmDialog
-
-        self.app.push_screen(ConfirmDialog(_("Discard the running real-time incident project?"), _("Discard")),
-                             callback=lambda yes: self.dismiss(None) if yes else None)
+        self.ask(_("Discard the running real-time incident project?"), _("Discard"), lambda: self.dismiss(None))

@@ -273,55 +273,38 @@ class LprServersScreen(AppAccess, Screen[None]):
 
     @work(exclusive=True, group="lpr-servers-action", exit_on_error=False)
     async def move(self, camera: ServerCamera, target: ServerView) -> None:
-        try:
-            name = await self.imtui.services.servers.move_camera(self.imtui.actor, camera.id, target.id)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+        if await self.attempt(self.imtui.services.servers.move_camera(self.imtui.actor, camera.id, target.id),
+                              lambda name: _("Camera {id} now runs on LPR server \u201c{name}\u201d.").format(
+                                  id=camera.id, name=name)):
+            self.load(select=target.id, camera=camera.id)  # follow the camera to its new server
+        else:
             self.load(force=True)
-            return
-        tell(self, _("Camera {id} now runs on LPR server \u201c{name}\u201d.").format(id=camera.id, name=name))
-        self.load(select=target.id, camera=camera.id)  # follow the camera to its new server
 
     def action_stop_server(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         server = self._server_or_tell()
-        if server is None:
-            return
-        question = _("Stop LPR server \u201c{name}\u201d? It stops at its next heartbeat, on whatever host it runs, "
-                     "and its cameras are neither recorded nor read until it starts again.").format(name=server.name)
-        self.app.push_screen(ConfirmDialog(question, _("Stop")),
-                             callback=lambda yes: self.stop(server) if yes else None)
+        if server is not None:
+            self.ask(_("Stop LPR server \u201c{name}\u201d? It stops at its next heartbeat, on whatever host it "
+                       "runs, and its cameras are neither recorded nor read until it starts again.").format(
+                         name=server.name), _("Stop"), lambda: self.stop(server))
 
     @work(exclusive=True, group="lpr-servers-action", exit_on_error=False)
     async def stop(self, server: ServerView) -> None:
-        try:
-            name = await self.imtui.services.servers.request_stop(self.imtui.actor, server.id)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+        if await self.attempt(self.imtui.services.servers.request_stop(self.imtui.actor, server.id),
+                              lambda name: _("LPR server \u201c{name}\u201d asked to stop; it stops at its next "
+                                             "heartbeat.").format(name=name)):
+            self.load(select=server.id)
+        else:
             self.load(force=True)
-            return
-        tell(self, _("LPR server \u201c{name}\u201d asked to stop; it stops at its next heartbeat.").format(name=name))
-        self.load(select=server.id)
 
     def action_forget_server(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         server = self._server_or_tell()
-        if server is None:
-            return
-        question = _("Forget LPR server \u201c{name}\u201d? Its cameras go to the next worker that starts or "
-                     "reloads.").format(name=server.name)
-        self.app.push_screen(ConfirmDialog(question, _("Forget")),
-                             callback=lambda yes: self.forget(server) if yes else None)
+        if server is not None:
+            self.ask(_("Forget LPR server \u201c{name}\u201d? Its cameras go to the next worker that starts or "
+                       "reloads.").format(name=server.name), _("Forget"), lambda: self.forget(server))
 
     @work(exclusive=True, group="lpr-servers-action", exit_on_error=False)
     async def forget(self, server: ServerView) -> None:
-        try:
-            name = await self.imtui.services.servers.forget(self.imtui.actor, server.id)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
-            self.load(force=True)
-            return
-        tell(self, _("LPR server \u201c{name}\u201d forgotten; its cameras go to the next worker.").format(name=name))
+        await self.attempt(self.imtui.services.servers.forget(self.imtui.actor, server.id),
+                           lambda name: _("LPR server \u201c{name}\u201d forgotten; its cameras go to the next "
+                                          "worker.").format(name=name))
         self.load(force=True)

@@ -25,7 +25,6 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.matchlists.service import FieldView, ListView
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
-from imtui.screens.confirm import ConfirmDialog
 from imtui.screens.form_dialog import FormDialog, FormField, Values
 from imtui.screens.render import cell, plain, tell
 
@@ -143,8 +142,7 @@ class MatchListFieldsDialog(AppAccess, ModalScreen[ListView | None]):
         else:
             question = _("Delete the field {field} of {name}?\nThe list holds no plates, so no values are lost.").format(
                 field=field.name, name=self.view.name)
-        self.app.push_screen(ConfirmDialog(question, _("Delete")),
-                             callback=lambda yes: self.delete_field(field) if yes else None)
+        self.ask(question, _("Delete"), lambda: self.delete_field(field))
 
     @work(group="matchlist-fields", exit_on_error=False)
     async def delete_field(self, field: FieldView) -> None:

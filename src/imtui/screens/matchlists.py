@@ -303,8 +303,6 @@ class MatchListsScreen(AppAccess, Screen[None]):
         self.app.push_screen(FormDialog(title, fields, save, dialog_id="plate-dialog"))
 
     def action_delete(self) -> None:
-        from imtui.screens.confirm import ConfirmDialog
-
         view = self.current()
         if view is None:
             return
@@ -314,12 +312,10 @@ class MatchListsScreen(AppAccess, Screen[None]):
             if not chosen:
                 return
             question = _("Delete {n} plates from {name}?").format(n=len(chosen), name=view.name)
-            self.app.push_screen(ConfirmDialog(question, _("Delete")),
-                                 callback=lambda yes: self.delete_plates(view, chosen) if yes else None)
+            self.ask(question, _("Delete"), lambda: self.delete_plates(view, chosen))
         else:
             question = _("Delete the list {name} and its {n} plates?").format(name=view.name, n=f"{view.entries:,}")
-            self.app.push_screen(ConfirmDialog(question, _("Delete")),
-                                 callback=lambda yes: self.delete_list(view) if yes else None)
+            self.ask(question, _("Delete"), lambda: self.delete_list(view))
 
     @work(exclusive=True, group="matchlists-action", exit_on_error=False)
     async def delete_plates(self, view: ListView, chosen: list[EntryView]) -> None:
