@@ -53,6 +53,15 @@ _TYPED_SEPARATORS = re.compile(r"[\s\-.·_]")  # what people type between a plat
 
 
 @dataclass(frozen=True)
+class Crop:
+    """An event's plate crop in the media store."""
+
+    path: Path
+    exists: bool
+    image: object | None  # numpy BGR array when decoded and readable
+
+
+@dataclass(frozen=True)
 class EventMatch:
     """One list a recognition matched, as the list said when the match fired."""
 
@@ -263,10 +272,11 @@ class LprEventService(Service):
         deleted = [Option(x.list_id, _("{name} (deleted)").format(name=x.name)) for x in gone if x.list_id not in known]
         return EventChoices(cameras, [Option(x.id, x.name) for x in lists] + deleted)
 
-    async def snapshot(self, actor: Actor, recognition_id: int) -> Path | None:
-        """The absolute path of the event's plate crop in the media store, or None when the
-        worker kept none (or the stored path would leave the store).  The file itself may be
-        gone (purged, deleted by hand): check ``exists()``."""
+    async def crop(self, actor: Actor, recognition_id: int, *, decode: bool = False) -> Crop | None:
+        """The event's plate crop: its absolute path in the media store, whether the file is still
+        there (purged or deleted by hand: not), and with ``decode`` the picture (BGR) — one
+        database read, and every file-system call in a thread (the store may be a network share).
+        None when the worker kept no crop, or the stored path would leave the store."""
         require(actor, Feature.SEQUENCES, Level.VIEW)
         r = PlateRecognition.__table__
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
@@ -277,21 +287,30 @@ class LprEventService(Service):
         if not row.snapshot:
             return None
         path = self.store.absolute(row.snapshot)
-        root = self.store.root.resolve()
-        resolved = path.resolve()
-        if resolved != root and root not in resolved.parents:
-            return None  # a hand-edited row must not make us read files outside the store
-        return path
+
+        def look() -> Crop | None:
+            root, resolved = self.store.root.resolve(), path.resolve()
+            if resolved != root and root not in resolved.parents:
+                return None  # a hand-edited row must not make us read files outside the store
+            if not path.is_file():
+                return Crop(path, False, None)
+            if not decode:
+                return Crop(path, True, None)
+            import cv2
+
+            return Crop(path, True, cv2.imread(str(path)))
+
+        return await asyncio.to_thread(look)
+
+    async def snapshot(self, actor: Actor, recognition_id: int) -> Path | None:
+        """The crop's path (see ``crop``)."""
+        found = await self.crop(actor, recognition_id)
+        return found.path if found is not None else None
 
     async def snapshot_image(self, actor: Actor, recognition_id: int):  # noqa: ANN201 - numpy BGR array or None
-        """The plate crop decoded (BGR, in a thread), or None when there is none or it cannot be
-        read."""
-        path = await self.snapshot(actor, recognition_id)
-        if path is None:
-            return None
-        import cv2
-
-        return await asyncio.to_thread(lambda: cv2.imread(str(path)) if path.is_file() else None)
+        """The crop decoded, or None when there is none or it cannot be read (see ``crop``)."""
+        found = await self.crop(actor, recognition_id, decode=True)
+        return found.image if found is not None else None
 
 
 def _match(row) -> EventMatch:  # noqa: ANN001

@@ -375,18 +375,17 @@ class LprEventsScreen(AppAccess, Screen[None]):
             text = _("No plate picture was kept for this event.")
         else:
             try:
-                path = await self.imtui.services.lpr_events.snapshot(self.imtui.actor, event.id)
-                if path is not None and pictures:
-                    frame = await self.imtui.services.lpr_events.snapshot_image(self.imtui.actor, event.id)
-                    if frame is not None:
-                        size = pictures.first().content_size
-                        picture = await self._prepare(frame, (size.width or 30, size.height or 5))
+                crop = await self.imtui.services.lpr_events.crop(self.imtui.actor, event.id, decode=bool(pictures))
+                if crop is not None and crop.image is not None:
+                    size = pictures.first().content_size
+                    picture = await self._prepare(crop.image, (size.width or 30, size.height or 5))
             except ServiceError as exc:
                 note.update(Text(clean(exc.message), overflow="fold"))
                 return
-            if path is None:
+            path = crop.path if crop is not None else None
+            if crop is None:
                 text = _("No plate picture was kept for this event.")
-            elif not path.exists():
+            elif not crop.exists:
                 text = _("The plate picture is gone (purged or deleted): {path}").format(path=path)
             elif not pictures:
                 text = _("Pictures are off (ui.image_mode); the plate picture is {path}").format(path=path)
