@@ -108,24 +108,30 @@ def stop_cmd(
     wait: Annotated[float, typer.Option("--wait", min=0, help=_("Seconds to wait for it to stop (0: do not wait)."))] = 30,
 ) -> None:
     """Ask a worker to stop; it does at its next heartbeat, on whatever host it runs."""
-    import time
-
     from imtui.cli import _emit, refuse
     from imtui.cli_admin import _run
+    from imtui.engine.lpr_servers import NOT_RUNNING
 
     ref = int(server) if server.isdigit() else server
-    name = _run(ctx, lambda s, a: s.servers.request_stop(a, ref))
-    deadline = time.monotonic() + wait
-    while wait and time.monotonic() < deadline:
-        views = _run(ctx, lambda s, a: s.servers.servers(a))
-        view = next((v for v in views if v.name == name), None)
-        if view is None or view.status == "Service not running":
-            _emit(ctx.find_root().obj, _("LPR server {name!r} stopped.").format(name=name), {"name": name, "stopped": True})
-            return
-        time.sleep(0.5)
-    if wait:
+
+    async def ask_and_wait(s, a) -> tuple[str, bool]:  # noqa: ANN001 - one login, one database connection
+        name = await s.servers.request_stop(a, ref)
+        deadline = asyncio.get_running_loop().time() + wait
+        while wait and asyncio.get_running_loop().time() < deadline:
+            view = next((v for v in await s.servers.servers(a) if v.name == name), None)
+            if view is None or view.status == NOT_RUNNING:
+                return name, True
+            await asyncio.sleep(0.5)
+        return name, False
+
+    name, stopped = _run(ctx, ask_and_wait)
+    if stopped:
+        _emit(ctx.find_root().obj, _("LPR server {name!r} stopped.").format(name=name), {"name": name, "stopped": True})
+    elif wait:
         refuse(_("LPR server {name!r} was asked to stop but has not yet; see imtui worker status.").format(name=name))
-    _emit(ctx.find_root().obj, _("LPR server {name!r} asked to stop.").format(name=name), {"name": name, "stopped": False})
+    else:
+        _emit(ctx.find_root().obj, _("LPR server {name!r} asked to stop.").format(name=name),
+              {"name": name, "stopped": False})
 
 
 @worker_app.command("move")
