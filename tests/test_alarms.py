@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import ADMIN, OPERATOR, VIEWER
+from imtui.engine.alarm_incident import AlreadyLinked
 from imtui.engine.alarms import AlarmService
 from imtui.engine.errors import InvalidInput, PermissionDenied
 from imtui.engine.incidents import IncidentService
@@ -63,7 +64,9 @@ async def test_a_retroactive_match_raises_an_alarm_that_becomes_a_project(db) ->
 
     types = await incidents.types()
     project = await alarms.to_incident(OPERATOR, alarm.id, types[0].id, incidents)
-    assert await alarms.to_incident(OPERATOR, alarm.id, types[0].id, incidents) == project  # linked, not twice
+    with pytest.raises(AlreadyLinked) as linked:  # linked, not twice
+        await alarms.to_incident(OPERATOR, alarm.id, types[0].id, incidents)
+    assert linked.value.incident_id == project
     view, log = await alarms.get(OPERATOR, alarm.id)
     assert view.incident_id == project and view.state == "on_hold"  # only New moves to In progress
     await alarms.set_state(OPERATOR, alarm.id, "closed")
@@ -83,7 +86,7 @@ async def test_a_retroactive_match_raises_an_alarm_that_becomes_a_project(db) ->
             Activity.__table__.c.incident_id == project))).all()
     assert seq.camera_id == 1 and seq.end_time - seq.start_time == timedelta(seconds=20)
     assert abs((seq.start_time + timedelta(seconds=10)) - alarm.at) < timedelta(seconds=1)
-    assert ("created from alarm", f"alarm {alarm.id} “Stolen car”") in [tuple(a) for a in activity]
+    assert ("from_alarm", f"alarm {alarm.id} “Stolen car”") in [tuple(a) for a in activity]
     assert read
 
 
@@ -132,7 +135,9 @@ def test_cli_alarm_flow(sqlite_url) -> None:  # noqa: ANN001
     assert (alarm["object"], alarm["type"], alarm["priority"], alarm["state"]) == ("EF789", "Stolen", 1, "new")
     assert run(*base, "alarms", "assign", str(alarm["id"])).returncode == 0
     assert run(*base, "alarms", "comment", str(alarm["id"]), "checked").returncode == 0
-    r = run(*base, "alarms", "incident", str(alarm["id"]))
+    r = run(*base, "alarms", "incident", str(alarm["id"]))  # no type set for alarm projects, none given
+    assert r.returncode == 2 and "give --type NAME, or set one with imtui admin options --alarm-type" in r.stderr
+    r = run(*base, "alarms", "incident", str(alarm["id"]), "--type", "workplace injury - visitor")
     assert r.returncode == 0 and "incident project" in r.stdout
     r = run(*base, "alarms", "state", str(alarm["id"]), "closed")
     assert r.returncode == 0 and "Closed" in r.stdout

@@ -11,10 +11,12 @@ from textual.widgets import DataTable
 
 from conftest import ADMIN
 from imtui.engine.alarms import AlarmService
+from imtui.engine.incidents import IncidentService
 from imtui.engine.seed import seed_defaults
 from imtui.engine.video.worker import Worker
 from imtui.screens.alarms import AlarmsScreen
 from imtui.screens.form_dialog import FormDialog
+from imtui.screens.incident_type_dialog import IncidentTypeDialog
 from imtui.storage.db import Database
 from pilot import make_app, notifications, settle, wait_for
 from recording import settings_for
@@ -43,7 +45,7 @@ async def test_a_new_alarm_reaches_the_open_tui_and_is_handled_there(sqlite_url:
             table = screen.query_one("#alarms-table", DataTable)
             await wait_for(lambda: table.row_count == 1, pilot=pilot)
             row = [str(c) for c in table.get_row_at(0)]
-            assert row[1:7] == ["High", "New", "Gate camera down", "", "", "camera_lost"]
+            assert row[1:8] == ["High", "New", "Gate camera down", "Camera 01", "", "", "camera_lost"]
             await pilot.press("a", "p")
             await settle(app, pilot)
             await pilot.press("m")
@@ -52,7 +54,9 @@ async def test_a_new_alarm_reaches_the_open_tui_and_is_handled_there(sqlite_url:
             await pilot.press(*"Technician sent")
             await pilot.press("enter")
             await settle(app, pilot)
-            await pilot.press("i")
+            await pilot.press("i")  # no type is set for alarm projects: the operator picks one
+            await wait_for(lambda: isinstance(app.screen, IncidentTypeDialog), pilot=pilot)
+            await pilot.press("down", "enter")
             await wait_for(lambda: any("incident project" in n for n in notifications(app)), pilot=pilot)
             await pilot.press("c")
             await wait_for(lambda: str(screen.query_one("#alarms-table", DataTable).get_row_at(0)[2]) == "Closed",
@@ -67,5 +71,7 @@ async def test_a_new_alarm_reaches_the_open_tui_and_is_handled_there(sqlite_url:
                                                      ("operator", "state"), ("operator", "comment"),
                                                      ("operator", "project"), ("operator", "state")]
         assert log[3].details == "Technician sent" and second.state == "new"
+        types = await IncidentService(db).types()
+        assert (await IncidentService(db).get(ADMIN, view.incident_id)).type_id == types[1].id  # the one picked
     finally:
         await db.dispose()

@@ -121,7 +121,7 @@ class ImtuiApp(App[None]):
             return
         self.alarms_seen = new[-1].id
         for alarm in new:
-            what = " · ".join(x for x in (alarm.object, alarm.type) if x)
+            what = " · ".join(x for x in (alarm.object, alarm.type, alarm.where) if x)  # where: its camera
             tell(self, _("New alarm ({priority}): {name} · {what}").format(
                 priority=PRIORITIES[alarm.priority], name=alarm.name, what=what))
         if self.services.settings.bell:

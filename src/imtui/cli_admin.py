@@ -240,18 +240,24 @@ def options(
     report_title: Annotated[str | None, typer.Option("--report-title")] = None,
     # A string on purpose: the engine's own message names the range, not the parser's.
     retention_days: Annotated[str | None, typer.Option("--retention-days", help=_("1 to 365000."))] = None,
+    alarm_type: Annotated[str | None, typer.Option("--alarm-type", help=_(
+        "The incident type (name or ID) of projects made of alarms; \"\" to let operators choose each time."))] = None,
 ) -> None:
-    """Show, or set, the report title and the retention time of incident projects."""
+    """Show, or set, the report title, the retention time of incident projects and the type of
+    projects made of alarms."""
+    from imtui.cli_alarms import type_id_named
 
     async def work(s, a):  # noqa: ANN001, ANN202
-        if report_title is None and retention_days is None:
+        if report_title is None and retention_days is None and alarm_type is None:
             return await s.properties.options(a)
-        return await s.properties.set_options(a, report_title=report_title, retention_days=retention_days)
+        type_id = None if alarm_type is None else (await type_id_named(s, alarm_type) if alarm_type.strip() else 0)
+        return await s.properties.set_options(a, report_title=report_title, retention_days=retention_days,
+                                              alarm_type_id=type_id)
 
     opts = _run(ctx, work)
-    _done(ctx, _("Report title: {title}\nRetention time: {days} days").format(title=opts.report_title,
-                                                                              days=opts.retention_days),
-          dataclasses.asdict(opts))
+    _done(ctx, _("Report title: {title}\nRetention time: {days} days\nType for alarm projects: {type}").format(
+        title=opts.report_title, days=opts.retention_days,
+        type=opts.alarm_type_name or _("none (the operator chooses)")), dataclasses.asdict(opts))
 
 
 roles_app = typer.Typer(help=_("Roles: per-feature grants (none, view, manage)."), no_args_is_help=True)

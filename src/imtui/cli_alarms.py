@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def _data(a) -> dict:  # noqa: ANN001
     return {"id": a.id, "at": a.at.isoformat(), "name": a.name, "priority": a.priority, "state": a.state,
             "assigned_to": a.assigned_to, "object": a.object, "tag": a.tag, "type": a.type, "camera_id": a.camera_id,
-            "incident_id": a.incident_id, "message": a.message}
+            "camera": a.where, "incident_id": a.incident_id, "message": a.message}
 
 
 def _line(a, tz) -> str:  # noqa: ANN001
@@ -27,8 +27,22 @@ def _line(a, tz) -> str:  # noqa: ANN001
     from imtui.safetext import clean
 
     return "\t".join([str(a.id), f"{a.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", PRIORITIES[a.priority],
-                      STATE_NAMES[a.state], clean(a.name), a.object or "-", a.tag or "-", clean(a.type),
-                      a.assigned_to or "-", str(a.incident_id or "-"), clean(a.message)])
+                      STATE_NAMES[a.state], clean(a.name), clean(a.where) or "-", a.object or "-", a.tag or "-",
+                      clean(a.type), a.assigned_to or "-", str(a.incident_id or "-"), clean(a.message)])
+
+
+async def type_id_named(s, name: str) -> int:  # noqa: ANN001 - Services
+    """The incident type called ``name`` (case-insensitive) or with that ID; InvalidInput names
+    the field and where to look."""
+    from imtui.engine.errors import InvalidInput
+
+    types = await s.incidents.types()
+    wanted = name.strip().casefold()
+    found = [t for t in types if t.name.casefold() == wanted] or [t for t in types if str(t.id) == wanted]
+    if not found:
+        raise InvalidInput("type", _("Type: no incident type is called {name!r}; see imtui admin types list.")
+                           .format(name=name))
+    return found[0].id
 
 
 @alarms_app.command("list")
@@ -38,7 +52,7 @@ def list_cmd(
         "new, in_progress, on_hold or closed (repeatable); default: all."))] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 100,
 ) -> None:
-    """Alarms, newest first: ID, time, priority, state, name, object, tag, type, assignee, project."""
+    """Alarms, newest first: ID, time, priority, state, name, camera, object, tag, type, assignee, project."""
     from imtui.cli import _emit
     from imtui.cli_admin import _run
 
@@ -53,16 +67,52 @@ async def _with_tz(s, coro):  # noqa: ANN001, ANN202
 
 @alarms_app.command("show")
 def show_cmd(ctx: typer.Context, alarm: Annotated[int, typer.Argument(help=_("Alarm ID."))]) -> None:
-    """One alarm and its log."""
+    """One alarm: its camera, the list entry that matched with its fields, the plate picture's
+    file, the recording around the read, and its log."""
     from imtui.cli import _emit
     from imtui.cli_admin import _run
+
+    detail, tz = _run(ctx, lambda s, a: _with_tz(s, s.alarm_details.detail(a, alarm)))
+    _emit(ctx.find_root().obj, "\n".join(_detail_lines(detail, tz)), _detail_data(detail))
+
+
+def _detail_lines(d, tz) -> list[str]:  # noqa: ANN001 - an AlarmDetail
     from imtui.safetext import clean
 
-    (view, log), tz = _run(ctx, lambda s, a: _with_tz(s, s.alarms.get(a, alarm)))
-    lines = [_line(view, tz)] + [f"  {x.at.astimezone(tz):%Y-%m-%d %H:%M:%S}\t{clean(x.user)}\t{x.action}\t{clean(x.details)}"
-                                 for x in log]
-    _emit(ctx.find_root().obj, "\n".join(lines), {**_data(view), "log": [
-        {"at": x.at.isoformat(), "user": x.user, "action": x.action, "details": x.details} for x in log]})
+    fmt = "%Y-%m-%d %H:%M:%S"
+    lines = [_line(d.alarm, tz)]
+    if d.alarm.camera_id is not None:
+        lines.append("  " + _("Camera: {name} ({id})").format(name=clean(d.alarm.where), id=d.alarm.camera_id))
+    if d.match is not None:
+        entry = f" · {_('entry')} {clean(d.match.entry_plate)}" if d.match.entry_plate else ""
+        lines.append("  " + _("Matched: {list}{entry} · {rule}").format(list=clean(d.match.list_name), entry=entry,
+                                                                         rule=d.match.rule))
+        lines += [f"    {clean(k)}: {clean(v)}" for k, v in d.match.fields.items()]
+    elif d.event_gone:
+        lines.append("  " + _("Its LPR event is gone (events are kept for a limited time): no fields or picture."))
+    if d.snapshot is not None:
+        state = "" if d.snapshot.exists else " " + _("(gone: purged or deleted)")
+        lines.append("  " + _("Plate picture: {path}").format(path=d.snapshot.path) + state)
+    if d.video is not None:
+        lines.append("  " + _("Video: camera {id}, {start} to {end}").format(
+            id=d.video.camera_id, start=f"{d.video.start.astimezone(tz):{fmt}}",
+            end=f"{d.video.end.astimezone(tz):{fmt}}"))
+    lines += [f"  {x.at.astimezone(tz):{fmt}}\t{clean(x.user)}\t{x.action}\t{clean(x.details)}" for x in d.log]
+    return lines
+
+
+def _detail_data(d) -> dict:  # noqa: ANN001 - an AlarmDetail
+    m = d.match
+    return {**_data(d.alarm),
+            "match": None if m is None else {"recognition_id": d.recognition_id, "list_id": m.list_id,
+                                             "list": m.list_name, "entry": m.entry_plate, "rule": m.rule,
+                                             "retroactive": m.retroactive, "fields": m.fields},
+            "event_gone": d.event_gone,
+            "snapshot": None if d.snapshot is None else str(d.snapshot.path),
+            "snapshot_exists": bool(d.snapshot and d.snapshot.exists),
+            "video": None if d.video is None else {"camera_id": d.video.camera_id, "start": d.video.start.isoformat(),
+                                                   "end": d.video.end.isoformat()},
+            "log": [{"at": x.at.isoformat(), "user": x.user, "action": x.action, "details": x.details} for x in d.log]}
 
 
 @alarms_app.command("state")
@@ -97,20 +147,23 @@ def _change(ctx: typer.Context, op) -> None:  # noqa: ANN001
 def incident_cmd(
     ctx: typer.Context,
     alarm: Annotated[int, typer.Argument()],
-    type_name: Annotated[str | None, typer.Option("--type", help=_("Incident type (name); default: the first."))] = None,
+    type_name: Annotated[str | None, typer.Option("--type", help=_(
+        "Incident type (name or ID); default: the type set for alarm projects (imtui admin options --alarm-type)."))
+    ] = None,
 ) -> None:
     """Create an incident project of an alarm (its camera 10 s either side of the read), linked both ways."""
     from imtui.cli import _emit
     from imtui.cli_admin import _run
+    from imtui.engine.alarm_incident import TypeNeeded
     from imtui.engine.errors import InvalidInput
 
     async def work(s, a):  # noqa: ANN001, ANN202
-        types = await s.incidents.types()
-        chosen = [t for t in types if type_name is None or t.name.casefold() == type_name.casefold()]
-        if not chosen:
-            raise InvalidInput("type", _("Type: no incident type is called {name!r}; see imtui admin types list.")
-                               .format(name=type_name))
-        return await s.alarms.to_incident(a, alarm, chosen[0].id, s.incidents)
+        type_id = await type_id_named(s, type_name) if type_name is not None else None
+        try:
+            return await s.alarms.to_incident(a, alarm, type_id, s.incidents)
+        except TypeNeeded:
+            raise InvalidInput("type", _("Type: no incident type is set for projects made of alarms; give --type "
+                                         "NAME, or set one with imtui admin options --alarm-type NAME.")) from None
 
     project = _run(ctx, work)
     _emit(ctx.find_root().obj, _("Alarm {alarm}: incident project {id}.").format(alarm=alarm, id=project),

@@ -2,7 +2,7 @@
 
 The codes follow manual 000, "View user activity log entries": create, edit and open; type, status
 and category changes; comment and call add/edit/delete; send for export; report generated or
-printed; sequence add/remove.  Codes are stored, labels are translated at display time.
+printed; sequence add/remove; and a project made of an alarm (architecture 002).  Codes are stored, labels are translated at display time.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ REPORT_GENERATED = "report_generated"
 REPORT_PRINTED = "report_printed"
 EXPORTED = "exported"
 DELETED = "deleted"
+FROM_ALARM = "from_alarm"  # created by the alarm manager; the details name the alarm
 
 
 def label(code: str) -> str:
@@ -55,5 +56,6 @@ def label(code: str) -> str:
         REPORT_PRINTED: _("Printed report"),
         EXPORTED: _("Exported"),
         DELETED: _("Deleted incident project"),
+        FROM_ALARM: _("Created from alarm"),
     }
     return labels.get(code, code)

@@ -6,7 +6,9 @@ transaction as the match or event that caused them (``raise_for_matches`` / ``ra
 Operators handle them: New -> In progress / On hold -> Closed, assign to me, comment; every change
 is logged per alarm.  One call turns an alarm into an incident project with a sequence from 10 s
 before to 10 s after the read on its camera, linked both ways (the alarm keeps the project's ID,
-the project's activity log names the alarm).
+the project's activity log names the alarm): ``imtui.engine.alarm_incident``, one guarded
+transaction.  Every alarm read names its camera (``AlarmView.camera_name``); the detail of one
+alarm (its match's fields, the plate picture, the video window) is ``imtui.engine.alarm_detail``.
 
 Event actions (for gates and lights): a definition may name outputs, an HTTP webhook and a command.
 An alarm of such a definition is raised with ``actions_pending``; a worker runs the outputs after
@@ -23,18 +25,19 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
 from imtui.engine import audit
+from imtui.engine.alarm_incident import AlarmIncidents
 from imtui.engine.base import Service, announce
 from imtui.engine.errors import InvalidInput, NotFound
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
-from imtui.storage.models import Activity, Alarm, AlarmDefinition, AlarmLog, MatchList
+from imtui.storage.models import Alarm, AlarmDefinition, AlarmLog, Camera, MatchList
 
 STATES = ("new", "in_progress", "on_hold", "closed")
 STATE_NAMES = {"new": "New", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
@@ -42,7 +45,6 @@ EVENT_TRIGGERS = ("camera_lost", "camera_running", "server_not_responding", "ser
 TRIGGERS = ("list", *EVENT_TRIGGERS)
 SERVER_TRIGGERS = ("server_not_responding", "server_responding")
 PRIORITIES = {1: "High", 2: "Medium", 3: "Low"}
-AROUND = timedelta(seconds=10)  # the project's sequence: this long before and after the read
 WEBHOOK_TIMEOUT = (0.5, 60.0)  # seconds per attempt: least, most
 WEBHOOK_RETRIES = (0, 5)  # attempts after the first: least, most
 MAX_URL = 1000
@@ -82,6 +84,15 @@ class AlarmView:
     camera_id: int | None
     incident_id: int | None
     message: str
+    camera_name: str = ""  # "" when the alarm has no camera or the camera was deleted since
+
+    @property
+    def where(self) -> str:
+        """The camera, as every view of an alarm names it: its name, else its ID (deleted
+        since); "" for an alarm of no camera (an LPR server event)."""
+        if self.camera_id is None:
+            return ""
+        return self.camera_name or f"#{self.camera_id}"
 
 
 @dataclass(frozen=True)
@@ -206,9 +217,15 @@ def _outputs_text(v: dict) -> str:
     return "; ".join(out)
 
 
-def _alarm(r) -> AlarmView:  # noqa: ANN001
+def _alarm(r) -> AlarmView:  # noqa: ANN001 - a row of _alarms()
     return AlarmView(r.id, r.at, r.name, r.priority, r.state, r.assigned_to, r.object, r.tag, r.type, r.camera_id,
-                     r.incident_id, r.message)
+                     r.incident_id, r.message, r.camera_name or "")
+
+
+def _alarms() -> sa.Select:
+    """Alarm rows with their camera's name (an outer join: a deleted camera leaves the alarm)."""
+    a, c = Alarm.__table__, Camera.__table__
+    return sa.select(a, c.c.name.label("camera_name")).select_from(a.outerjoin(c, c.c.id == a.c.camera_id))
 
 
 def _log(s, alarm_id: int, user: str, action: str, details: str = "") -> None:  # noqa: ANN001
@@ -369,7 +386,7 @@ class AlarmService(Service):
         """Newest first."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
         a = Alarm.__table__
-        stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(max(1, min(limit, 10_000)))
+        stmt = _alarms().order_by(a.c.at.desc(), a.c.id.desc()).limit(max(1, min(limit, 10_000)))
         if states:
             stmt = stmt.where(a.c.state.in_(list(states)))
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
@@ -380,7 +397,7 @@ class AlarmService(Service):
         require(actor, Feature.INCIDENTS, Level.VIEW)
         a = Alarm.__table__
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            rows = (await s.execute(sa.select(a).where(a.c.id > after_id).order_by(a.c.id).limit(100))).all()
+            rows = (await s.execute(_alarms().where(a.c.id > after_id).order_by(a.c.id).limit(100))).all()
         return [_alarm(r) for r in rows]
 
     async def latest_id(self, actor: Actor) -> int:
@@ -393,7 +410,9 @@ class AlarmService(Service):
         require(actor, Feature.INCIDENTS, Level.VIEW)
         a, lg = Alarm.__table__, AlarmLog.__table__
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
-            row = await self._row(s, alarm_id)
+            row = (await s.execute(_alarms().where(a.c.id == alarm_id))).first()
+            if row is None:
+                raise NotFound(_("Alarm: no alarm has ID {id}.").format(id=alarm_id))
             log = (await s.execute(sa.select(lg).where(lg.c.alarm_id == alarm_id).order_by(lg.c.id))).all()
         return _alarm(row), [LogView(x.at, x.user, x.action, x.details) for x in log]
 
@@ -433,30 +452,12 @@ class AlarmService(Service):
                 await s.execute(sa.update(a).where(a.c.id == alarm_id).values(**values))
             _log(s, alarm_id, actor.name, action, details(row))
             await self._changed(s, f"alarm {alarm_id}")
-            return _alarm(await self._row(s, alarm_id))
+            return _alarm((await s.execute(_alarms().where(a.c.id == alarm_id))).one())
 
-    async def to_incident(self, actor: Actor, alarm_id: int, type_id: int, incidents) -> int:  # noqa: ANN001
-        """An incident project of the alarm: the alarm's plate in the description, a sequence of
-        its camera from 10 s before to 10 s after the read; the alarm goes In progress (if New)
-        and keeps the project's ID; the project's activity log names the alarm.  A second call
-        returns the same project."""
-        from imtui.engine.incidents import SequenceInput
-
-        require(actor, Feature.INCIDENTS, Level.MANAGE)
-        view, _log_rows = await self.get(actor, alarm_id)
-        if view.incident_id is not None:
-            return view.incident_id
-        description = _("Alarm {id} “{name}”: {message}").format(id=view.id, name=view.name, message=view.message)
-        if view.object:
-            description += "\n" + _("Plate: {plate}").format(plate=view.object)
-        sequences = [SequenceInput(view.camera_id, view.at - AROUND, view.at + AROUND)] if view.camera_id else []
-        incident_id = await incidents.create(actor, type_id, description, sequences)
-        a = Alarm.__table__
-        async with self._guard(_("Cannot save the alarm. Try again later.")), self.db.write() as s:
-            await s.execute(sa.update(a).where(a.c.id == alarm_id).values(
-                incident_id=incident_id, state=sa.case((a.c.state == "new", "in_progress"), else_=a.c.state)))
-            _log(s, alarm_id, actor.name, "project", _("incident project {id} created").format(id=incident_id))
-            s.add(Activity(incident_id=incident_id, at=utcnow(), user=actor.name, action="created from alarm",
-                           details=_("alarm {id} “{name}”").format(id=alarm_id, name=view.name)))
-            await self._changed(s, f"alarm {alarm_id}")
-        return incident_id
+    async def to_incident(self, actor: Actor, alarm_id: int, type_id: int | None,
+                          incidents) -> int:  # noqa: ANN001 - an IncidentService
+        """An incident project of the alarm, linked both ways, in one guarded transaction
+        (``imtui.engine.alarm_incident``).  ``type_id`` None: the type set for alarm projects
+        (TypeNeeded when none is); a second call, or the slower of two operators, gets
+        AlreadyLinked naming the project."""
+        return await AlarmIncidents(self.db, incidents).make(actor, alarm_id, type_id)

@@ -214,7 +214,7 @@ class LprEventService(Service):
                 found = await s.execute(sa.select(m).where(m.c.recognition_id.in_([x.id for x in page]))
                                         .order_by(m.c.recognition_id, m.c.id))
                 for x in found:
-                    matches.setdefault(x.recognition_id, []).append(_match(x))
+                    matches.setdefault(x.recognition_id, []).append(match_view(x))
         events = [LprEvent(x.id, x.at, x.last_seen, x.camera_id, x.camera_name or "", x.plate, x.country,
                            float(x.confidence), x.reads, x.snapshot or "", tuple(matches.get(x.id, ())))
                   for x in page]
@@ -251,7 +251,7 @@ class LprEventService(Service):
             if x is None:
                 raise NotFound(_("LPR event {id} is gone (events are kept for a limited time); refresh the list.")
                                .format(id=recognition_id))
-            found = [_match(y) for y in await s.execute(sa.select(m).where(m.c.recognition_id == recognition_id)
+            found = [match_view(y) for y in await s.execute(sa.select(m).where(m.c.recognition_id == recognition_id)
                                                         .order_by(m.c.id))]
         return LprEvent(x.id, x.at, x.last_seen, x.camera_id, x.camera_name or "", x.plate, x.country,
                         float(x.confidence), x.reads, x.snapshot or "", tuple(found))
@@ -284,23 +284,7 @@ class LprEventService(Service):
         if row is None:
             raise NotFound(_("LPR event {id} is gone (events are kept for a limited time); refresh the list.")
                            .format(id=recognition_id))
-        if not row.snapshot:
-            return None
-        path = self.store.absolute(row.snapshot)
-
-        def look() -> Crop | None:
-            root, resolved = self.store.root.resolve(), path.resolve()
-            if resolved != root and root not in resolved.parents:
-                return None  # a hand-edited row must not make us read files outside the store
-            if not path.is_file():
-                return Crop(path, False, None)
-            if not decode:
-                return Crop(path, True, None)
-            import cv2
-
-            return Crop(path, True, cv2.imread(str(path)))
-
-        return await asyncio.to_thread(look)
+        return await load_crop(self.store, row.snapshot, decode=decode)
 
     async def snapshot(self, actor: Actor, recognition_id: int) -> Path | None:
         """The crop's path (see ``crop``)."""
@@ -313,7 +297,8 @@ class LprEventService(Service):
         return found.image if found is not None else None
 
 
-def _match(row) -> EventMatch:  # noqa: ANN001
+def match_view(row) -> EventMatch:  # noqa: ANN001 - a plate_match row
+    """A stored match as the list said when it fired (the alarm detail shows it too)."""
     try:
         values = json.loads(row.fields or "{}")
     except ValueError:
@@ -321,3 +306,27 @@ def _match(row) -> EventMatch:  # noqa: ANN001
     fields = {str(k): "" if v is None else str(v) for k, v in values.items()} if isinstance(values, dict) else {}
     return EventMatch(row.list_id, row.list_name, row.entry_plate or "", row.rule, bool(row.retroactive), fields,
                       row.at)
+
+
+async def load_crop(store: MediaStore, snapshot: str, *, decode: bool = False) -> Crop | None:
+    """A plate crop stored at ``snapshot`` (media-store relative): its path, whether the file is
+    still there, and with ``decode`` the picture; every file-system call in a thread (the store
+    may be a network share).  None when no crop was kept, or the path would leave the store (a
+    hand-edited row must not make us read files outside it).  The alarm detail uses it too."""
+    if not snapshot:
+        return None
+    path = store.absolute(snapshot)
+
+    def look() -> Crop | None:
+        root, resolved = store.root.resolve(), path.resolve()
+        if resolved != root and root not in resolved.parents:
+            return None
+        if not path.is_file():
+            return Crop(path, False, None)
+        if not decode:
+            return Crop(path, True, None)
+        import cv2
+
+        return Crop(path, True, cv2.imread(str(path)))
+
+    return await asyncio.to_thread(look)

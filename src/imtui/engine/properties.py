@@ -1,6 +1,6 @@
 """Incident properties an administrator defines (manual 003): types, statuses, the five
 categories and their values, the incident data fields, and the options (report title,
-retention time).
+retention time, the type of projects made of alarms).
 
 A type, status or category value that any incident project uses can be neither edited nor
 deleted; the refusal says how many projects use it.  Names need not be unique.  Every change is
@@ -37,6 +37,7 @@ RETENTION_MIN, RETENTION_MAX, RETENTION_DEFAULT = 1, 365_000, 7
 DATA_KINDS = ("integer", "decimal", "text", "checkbox", "datetime")
 SLOTS_PER_KIND = 3
 CATEGORY_SLOTS = 5
+ALARM_TYPE = "alarm_incident_type"  # setting key: the type id of projects made of alarms
 
 
 class InUse(ServiceError):
@@ -74,6 +75,8 @@ class DataFieldView:
 class Options:
     report_title: str
     retention_days: int
+    alarm_type_id: int | None = None  # the type of projects made of alarms; None: the operator chooses
+    alarm_type_name: str = ""
 
 
 def kind_label(kind: str) -> str:
@@ -289,35 +292,57 @@ class PropertyService(Service):
             return await read_options(s)
 
     async def set_options(
-        self, actor: Actor, *, report_title: str | None = None, retention_days: object | None = None
+        self, actor: Actor, *, report_title: str | None = None, retention_days: object | None = None,
+        alarm_type_id: int | None = None,
     ) -> Options:
+        """Change the options given (None leaves one as it is).  ``alarm_type_id``: the incident
+        type of projects made of alarms, 0 to clear it (operators then choose the type each time)."""
         require(actor, Feature.PROPERTIES, Level.MANAGE)
         days = parse_retention_days(retention_days) if retention_days is not None else None
         if report_title is not None:
             report_title = _check_name(_("Report title"), report_title)
         async with self._guard(_("Cannot save options. Try again later.")), self.db.write() as s:
             before = await read_options(s)
-            changes = {}
+            changes: dict[str, tuple[str, str, str]] = {}  # key -> (stored value, shown before, shown after)
             if report_title is not None and report_title != before.report_title:
-                changes["report_title"] = report_title
+                changes["report_title"] = (report_title, before.report_title, report_title)
             if days is not None and days != before.retention_days:
-                changes["retention_days"] = str(days)
+                changes["retention_days"] = (str(days), str(before.retention_days), str(days))
+            if alarm_type_id is not None and (alarm_type_id or None) != before.alarm_type_id:
+                name = await _alarm_type_name(s, alarm_type_id) if alarm_type_id else "-"
+                changes[ALARM_TYPE] = (str(alarm_type_id or ""), before.alarm_type_name or "-", name)
             st = Setting.__table__
-            for key, value in changes.items():
+            for key, (value, old, new) in changes.items():
                 updated = await s.execute(sa.update(st).where(st.c.key == key).values(value=value))
                 if updated.rowcount == 0:
                     await s.execute(sa.insert(st).values(key=key, value=value))
-                audit.record(s, actor, audit.OPTIONS_CHANGED, key, f"{getattr(before, key)} → {value}")
+                audit.record(s, actor, audit.OPTIONS_CHANGED, key, f"{old} → {new}")
             if changes:
                 await self._changed(s, "options")
             return await read_options(s)
 
 
+async def _alarm_type_name(s: AsyncSession, type_id: int) -> str:
+    t = IncidentType.__table__
+    name = (await s.execute(sa.select(t.c.name).where(t.c.id == type_id))).scalar()
+    if name is None:
+        raise InvalidInput("alarm_type", _("Type for alarm projects: no incident type has ID {id}; choose one of "
+                                           "the listed types.").format(id=type_id))
+    return name
+
+
 async def read_options(s: AsyncSession) -> Options:
-    st = Setting.__table__
+    """The options as stored; an alarm-project type deleted since counts as none set."""
+    st, t = Setting.__table__, IncidentType.__table__
     values = {r.key: r.value for r in await s.execute(sa.select(st.c.key, st.c.value))}
     try:
         days = int(values.get("retention_days", RETENTION_DEFAULT))
     except ValueError:
         days = RETENTION_DEFAULT
-    return Options(report_title=values.get("report_title", "Incident report"), retention_days=days)
+    alarm_type: tuple[int | None, str] = (None, "")
+    if (raw := values.get(ALARM_TYPE, "")).isdigit():
+        name = (await s.execute(sa.select(t.c.name).where(t.c.id == int(raw)))).scalar()
+        if name is not None:
+            alarm_type = (int(raw), name)
+    return Options(report_title=values.get("report_title", "Incident report"), retention_days=days,
+                   alarm_type_id=alarm_type[0], alarm_type_name=alarm_type[1])

@@ -17,6 +17,7 @@ from imtui.engine.events import EventService
 from imtui.engine.lpr_events import LprEventService
 from imtui.engine.report.service import ReportService
 from imtui.engine.export.service import ExportService
+from imtui.engine.alarm_detail import AlarmDetailService
 from imtui.engine.alarms import AlarmService
 from imtui.engine.lpr_servers import LprServerService
 from imtui.engine.matchlists.service import MatchListService
@@ -52,6 +53,7 @@ class Services:
     lpr_events: LprEventService = field(init=False)
     matchlists: MatchListService = field(init=False)
     alarms: AlarmService = field(init=False)
+    alarm_details: AlarmDetailService = field(init=False)
     servers: LprServerService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,7 @@ class Services:
         self.lpr_events = LprEventService(self.db, self.recordings.store)
         self.matchlists = MatchListService(self.db)
         self.alarms = AlarmService(self.db)
+        self.alarm_details = AlarmDetailService(self.db, self.recordings.store, self.alarms)
         self.servers = LprServerService(self.db)
 
     async def start(self, user: str) -> Actor:

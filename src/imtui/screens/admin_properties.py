@@ -1,5 +1,6 @@
 """Administration of incident properties (manual 003): types, statuses, categories and their
-values, data fields and options, one tab each.  Every action calls PropertyService, which checks
+values, data fields and options (report title, retention time, the type of projects made of
+alarms: ``#options-alarm-type``, "the operator chooses" when none), one tab each.  Every action calls PropertyService, which checks
 the grant, refuses changes to properties in use and writes the audit log.
 """
 
@@ -12,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
 
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.properties import CATEGORY_SLOTS, PropertyView
 from imtui.i18n import _
-from imtui.screens.render import cell, quiet_input, tell
+from imtui.screens.render import cell, options, quiet_input, tell
 
 if TYPE_CHECKING:
     from imtui.app import ImtuiApp
@@ -137,6 +138,7 @@ class AdminPropertiesScreen(Screen[None]):
         Binding("ctrl+n", "switch_tab(1)", _("Next tab"), id="admin-next-tab", priority=True),
         Binding("ctrl+p", "switch_tab(-1)", _("Previous tab"), id="admin-previous-tab", priority=True),
     ]
+    OPERATOR_CHOOSES = _("None: the operator chooses")
     PANES = ("types", "statuses", "categories", *(f"category-{n}" for n in range(1, CATEGORY_SLOTS + 1)),
              "data-fields", "options")
 
@@ -161,6 +163,10 @@ class AdminPropertiesScreen(Screen[None]):
                 with Horizontal(classes="field-row"):
                     yield Static(_("Retention time (days, 1 to 365,000)"), classes="field-label wide")
                     yield quiet_input(id="options-retention-days")
+                with Horizontal(classes="field-row"):
+                    yield Static(_("Type of projects made of alarms"), classes="field-label wide")
+                    yield Select([(self.OPERATOR_CHOOSES, 0)], value=0, allow_blank=False, id="options-alarm-type",
+                                 compact=True)
                 with Horizontal(classes="buttons"):
                     yield Button(_("Save options"), id="options-save", compact=True, variant="primary")
         yield Footer()
@@ -185,6 +191,7 @@ class AdminPropertiesScreen(Screen[None]):
             self.categories = await svc.categories(actor)
             self.fields = await svc.data_fields(actor)
             opts = await svc.options(actor)
+            types = await svc.list_items(actor, "type")
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
@@ -200,6 +207,9 @@ class AdminPropertiesScreen(Screen[None]):
                            cell(f.description, 80))
         self.query_one("#options-report-title", Input).value = opts.report_title
         self.query_one("#options-retention-days", Input).value = str(opts.retention_days)
+        alarm_type = self.query_one("#options-alarm-type", Select)
+        alarm_type.set_options([(self.OPERATOR_CHOOSES, 0), *options(types)])
+        alarm_type.value = opts.alarm_type_id or 0
 
     @on(DataTable.RowSelected, "#categories-table, #data-fields-table")
     def load_row(self, event: DataTable.RowSelected) -> None:
@@ -222,6 +232,7 @@ class AdminPropertiesScreen(Screen[None]):
                     actor,
                     report_title=self.query_one("#options-report-title", Input).value,
                     retention_days=self.query_one("#options-retention-days", Input).value,
+                    alarm_type_id=int(self.query_one("#options-alarm-type", Select).value or 0),  # type: ignore[arg-type]
                 )
             else:
                 prefix = target.removesuffix("-save")

@@ -1,9 +1,12 @@
 """The alarm manager (architecture 002, "View and manage alarms"): screen ``#alarms`` with the
-alarms newest first (``#alarms-table``, row key = alarm id) and the highlighted alarm's message and
-log (``#alarm-detail``).
+alarms newest first (``#alarms-table``, row key = alarm id; the camera in its own column) and the
+highlighted alarm's camera, message, matched list entry with its custom fields and last log lines
+(``#alarm-detail``) beside the plate picture (``#alarm-snapshot``: ``#alarm-picture`` in the site's
+``ui.image_mode``, ``#alarm-snapshot-note``), as ``imtui.engine.alarm_detail`` gives them.
 
 Keys: ``a`` assign to me, ``p`` In progress, ``h`` On hold, ``c`` Closed, ``m`` comment, ``i`` an
-incident project of the alarm (linked both ways).  New alarms arrive through the app's alarm
+incident project of the alarm (linked both ways; of the type set for alarm projects, else the
+operator picks one in ``#incident-type``), ``v`` plays the recording around the read (View video).  New alarms arrive through the app's alarm
 watcher (within its poll, 2 s), which calls :meth:`AlarmsScreen.alarms_arrived`.  Every change goes
 through AlarmService, which checks the grant and logs it on the alarm.
 """
@@ -14,15 +17,23 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from imtui.engine.alarm_detail import AlarmDetail
+from imtui.engine.alarm_incident import AlreadyLinked, TypeNeeded
 from imtui.engine.alarms import PRIORITIES, STATE_NAMES, AlarmView
 from imtui.engine.errors import ServiceError
+from imtui.engine.incidents import Option
+from imtui.engine.times import format_site
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
 from imtui.screens.form_dialog import FormDialog, FormField, Values
+from imtui.screens.incident_type_dialog import IncidentTypeDialog
+from imtui.screens.plate_picture import PlatePicture
 from imtui.screens.render import cell, safe, tell, time_cell
+from imtui.screens.video import VideoScreen
 
 
 class AlarmsScreen(AppAccess, Screen[None]):
@@ -34,6 +45,7 @@ class AlarmsScreen(AppAccess, Screen[None]):
         Binding("c", "state('closed')", _("Close"), id="alarms-close"),
         Binding("m", "comment", _("Comment"), id="alarms-comment"),
         Binding("i", "incident", _("Project"), id="alarms-incident"),
+        Binding("v", "video", _("View video"), id="alarms-video"),
         Binding("f5", "reload", _("Refresh"), id="alarms-refresh"),
         Binding("d", "definitions", _("Definitions"), id="alarms-definitions"),
     ]
@@ -45,13 +57,16 @@ class AlarmsScreen(AppAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(_("Alarms"), id="alarms-title")
         yield DataTable(id="alarms-table", cursor_type="row")
-        yield Static("", id="alarm-detail")
+        with Horizontal(id="alarm-bottom"):
+            with VerticalScroll(id="alarm-detail-box"):
+                yield Static("", id="alarm-detail", markup=False)
+            yield PlatePicture(self.imtui.services.settings.image_mode, "alarm")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#alarms-table", DataTable)
         for key, label in (("at", _("Time")), ("priority", _("Priority")), ("state", _("State")), ("name", _("Alarm")),
-                           ("object", _("Object")), ("tag", _("Tag")), ("type", _("Type")),
+                           ("camera", _("Camera")), ("object", _("Object")), ("tag", _("Tag")), ("type", _("Type")),
                            ("assigned", _("Assigned to")), ("project", _("Project"))):
             table.add_column(label, key=key)
         table.focus()
@@ -90,7 +105,7 @@ class AlarmsScreen(AppAccess, Screen[None]):
         table.clear()
         for a in found:
             table.add_row(time_cell(a.at, tz, "%m-%d %H:%M:%S"), PRIORITIES[a.priority], STATE_NAMES[a.state],
-                          cell(a.name, 30), cell(a.object), cell(a.tag), cell(a.type, 30), cell(a.assigned_to),
+                          cell(a.name, 30), cell(a.where, 16), cell(a.object), cell(a.tag), cell(a.type, 30), cell(a.assigned_to),
                           str(a.incident_id or ""), key=str(a.id))
         if keep in self.shown:
             table.move_cursor(row=table.get_row_index(str(keep)))
@@ -107,19 +122,60 @@ class AlarmsScreen(AppAccess, Screen[None]):
 
     async def show_detail(self) -> None:
         alarm = self.selected()
-        detail = Text()
-        if alarm is not None:
-            try:
-                _view, log = await self.imtui.services.alarms.get(self.imtui.actor, alarm.id)
-            except ServiceError as exc:
-                tell(self, exc.message, error=True)
-                return
-            tz = self.imtui.services.settings.timezone
-            detail = safe(alarm.message) + Text("\n")
-            for entry in log[-3:]:
-                detail += time_cell(entry.at, tz, "%H:%M:%S") + Text(" ") + safe(entry.user) + Text(f" {entry.action} ")
-                detail += safe(entry.details) + Text("\n")
-        self.query_one("#alarm-detail", Static).update(detail)
+        picture = self.query_one(PlatePicture)
+        if alarm is None:
+            self.query_one("#alarm-detail", Static).update(Text())
+            picture.say("")
+            return
+        try:
+            detail = await self.imtui.services.alarm_details.detail(self.imtui.actor, alarm.id, decode=picture.draws)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)
+            return
+        self.query_one("#alarm-detail", Static).update(self.describe(detail))
+        none = _("No plate picture was kept for this event.") if detail.match is not None else ""
+        await picture.show(detail.snapshot, none=none)
+
+    def describe(self, d: AlarmDetail) -> Text:
+        """Where, what, why (the list entry and its fields), and the last log lines; every text
+        that came from a camera, a list or a plate literally."""
+        tz = self.imtui.services.settings.timezone
+        text = Text()
+        if d.alarm.camera_id is not None:
+            text += Text(_("Camera") + " ") + safe(d.alarm.where, style="bold") + Text(" · ")
+        text += Text(format_site(d.alarm.at, tz) + "\n") + safe(d.alarm.message) + Text("\n")
+        if d.match is not None:
+            text += safe(d.match.list_name, style="bold")
+            if d.match.entry_plate:
+                text += Text(" · " + _("entry") + " ") + safe(d.match.entry_plate)
+            text += Text("\n")
+            for name, value in d.match.fields.items():
+                text += Text("  ") + safe(name) + Text(": ") + safe(value) + Text("\n")
+        elif d.event_gone:
+            text += Text(_("Its LPR event is gone (events are kept for a limited time).") + "\n")
+        for entry in d.log[-3:]:
+            text += time_cell(entry.at, tz, "%H:%M:%S") + Text(" ") + safe(entry.user) + Text(f" {entry.action} ")
+            text += safe(entry.details) + Text("\n")
+        text.rstrip()
+        return text
+
+    def action_video(self) -> None:
+        if (alarm := self.selected()) is not None:
+            self.play(alarm)
+
+    @work(exclusive=True, group="alarms-video", exit_on_error=False)
+    async def play(self, alarm: AlarmView) -> None:
+        """View video of the alarm's camera from 10 s before to 10 s after the read."""
+        try:
+            detail = await self.imtui.services.alarm_details.detail(self.imtui.actor, alarm.id)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)
+            return
+        if detail.video is None:
+            tell(self, _("Alarm {id} has no camera: there is no video to play.").format(id=alarm.id), error=True)
+            return
+        w = detail.video
+        self.app.push_screen(VideoScreen(w.camera_id, w.camera_name, w.start, w.end))
 
     # -- changes ----------------------------------------------------------------------------------
     def action_assign(self) -> None:
@@ -157,16 +213,31 @@ class AlarmsScreen(AppAccess, Screen[None]):
             self.make_project(alarm)
 
     @work(exclusive=True, group="alarms-change", exit_on_error=False)
-    async def make_project(self, alarm: AlarmView) -> None:
+    async def make_project(self, alarm: AlarmView, type_id: int | None = None) -> None:
+        """The alarm's project, of the type set for alarm projects; with none set, the operator
+        picks the type and this runs again with it."""
         services = self.imtui.services
         try:
-            types = await services.incidents.types()
-            if not types:
-                tell(self, _("Type: no incident types are defined; ask an administrator to add one."), error=True)
+            try:
+                project = await services.alarms.to_incident(self.imtui.actor, alarm.id, type_id, services.incidents)
+            except TypeNeeded:
+                types = await services.incidents.types()
+                if not types:
+                    tell(self, _("Type: no incident types are defined; ask an administrator to add one."), error=True)
+                    return
+                self.app.push_screen(IncidentTypeDialog(_("Project of alarm {id}").format(id=alarm.id), types),
+                                     callback=lambda chosen: self._typed(alarm, chosen))
                 return
-            project = await services.alarms.to_incident(self.imtui.actor, alarm.id, types[0].id, services.incidents)
+        except AlreadyLinked as exc:  # another operator was faster: their project is the one
+            tell(self, exc.message)
+            self.load(select=alarm.id)
+            return
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
         tell(self, _("Alarm {alarm}: incident project {id}.").format(alarm=alarm.id, id=project))
         self.load(select=alarm.id)
+
+    def _typed(self, alarm: AlarmView, chosen: Option | None) -> None:
+        if chosen is not None:
+            self.make_project(alarm, chosen.id)

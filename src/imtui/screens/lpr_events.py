@@ -38,7 +38,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.timer import Timer
@@ -52,7 +52,7 @@ from imtui.engine.times import format_site
 from imtui.i18n import _
 from imtui.safetext import clean
 from imtui.screens.base import AppAccess
-from imtui.screens.frame_view import image_class, prepare
+from imtui.screens.plate_picture import PlatePicture
 from imtui.screens.render import cell, quiet_input, safe, tell, time_cell
 
 PAGE_SIZE = 100
@@ -107,11 +107,7 @@ class LprEventsScreen(AppAccess, Screen[None]):
         with Horizontal(id="lpr-events-bottom"):
             with VerticalScroll(id="lpr-events-detail-box"):
                 yield Static("", id="lpr-events-detail", markup=False)
-            with Vertical(id="lpr-events-snapshot"):
-                picture = image_class(self.mode)
-                if picture is not None:
-                    yield picture(id="lpr-events-picture")
-                yield Static("", id="lpr-events-snapshot-note", markup=False)
+            yield PlatePicture(self.mode, "lpr-events")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -366,42 +362,16 @@ class LprEventsScreen(AppAccess, Screen[None]):
 
     @work(exclusive=True, group="lpr-events-snapshot", exit_on_error=False)
     async def load_snapshot(self, event: LprEvent | None) -> None:
-        note = self.query_one("#lpr-events-snapshot-note", Static)
-        pictures = self.query("#lpr-events-picture")
-        picture = None
-        if event is None:
-            text = ""
-        elif not event.snapshot:
-            text = _("No plate picture was kept for this event.")
-        else:
-            try:
-                crop = await self.imtui.services.lpr_events.crop(self.imtui.actor, event.id, decode=bool(pictures))
-                if crop is not None and crop.image is not None:
-                    size = pictures.first().content_size
-                    picture = await self._prepare(crop.image, (size.width or 30, size.height or 5))
-            except ServiceError as exc:
-                note.update(Text(clean(exc.message), overflow="fold"))
-                return
-            path = crop.path if crop is not None else None
-            if crop is None:
-                text = _("No plate picture was kept for this event.")
-            elif not crop.exists:
-                text = _("The plate picture is gone (purged or deleted): {path}").format(path=path)
-            elif not pictures:
-                text = _("Pictures are off (ui.image_mode); the plate picture is {path}").format(path=path)
-            elif picture is None:
-                text = _("The plate picture cannot be read: {path}").format(path=path)
-            else:
-                text = _("Plate picture {name}").format(name=path.name)
-        if pictures and (picture is not None or pictures.first().image is not None):  # type: ignore[attr-defined]
-            pictures.first().image = picture  # type: ignore[attr-defined]
-        note.update(Text(clean(text), overflow="fold"))
-
-    @staticmethod
-    async def _prepare(frame, cells: tuple[int, int]):  # noqa: ANN001, ANN205 - numpy in, PIL out
-        import asyncio
-
-        return await asyncio.to_thread(prepare, frame, cells)
+        view = self.query_one(PlatePicture)
+        if event is None or not event.snapshot:
+            view.say(_("No plate picture was kept for this event.") if event is not None else "")
+            return
+        try:
+            crop = await self.imtui.services.lpr_events.crop(self.imtui.actor, event.id, decode=view.draws)
+        except ServiceError as exc:
+            view.say(exc.message)
+            return
+        await view.show(crop, none=_("No plate picture was kept for this event."))
 
     # -- keys ---------------------------------------------------------------------------------------
     @on(Input.Changed, "#lpr-events-plate")
