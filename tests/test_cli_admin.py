@@ -64,7 +64,27 @@ def test_categories_values_fields_options(url: str) -> None:
     ok(admin(url, "fields", "delete", str(field)))
     assert "Kind: choose one of" in refused(admin(url, "fields", "add", "colour", "--name", "x"))
     assert ok(admin(url, "options", "--retention-days", "30", "--report-title", "Site 4"))["retention_days"] == 30
-    assert ok(admin(url, "options")) == {"report_title": "Site 4", "retention_days": 30}
+    assert ok(admin(url, "options")) == {"report_title": "Site 4", "retention_days": 30, "alarm_type_id": None,
+                                         "alarm_type_name": ""}
+
+
+def test_the_type_of_alarm_projects(url: str) -> None:
+    """Set by name or ID, shown, cleared with "", refused naming the field for an unknown type."""
+    types = ok(admin(url, "types", "list"))["items"]
+    chosen = ok(admin(url, "options", "--alarm-type", types[2]["name"].upper()))
+    assert (chosen["alarm_type_id"], chosen["alarm_type_name"]) == (types[2]["id"], types[2]["name"])
+    assert ok(admin(url, "options", "--alarm-type", str(types[1]["id"])))["alarm_type_id"] == types[1]["id"]
+    shown = run("--db", url, "--user", "admin", "admin", "options")
+    assert f"Type for alarm projects: {types[1]['name']}" in shown.stdout and "Report title:" in shown.stdout
+    assert refused(admin(url, "options", "--alarm-type", "Fire")) == (
+        "Type: no incident type is called 'Fire'; see imtui admin types list.")
+    assert refused(admin(url, "options", "--alarm-type", types[0]["name"], user="operator")) == "Permission denied."
+    cleared = ok(admin(url, "options", "--alarm-type", ""))
+    assert (cleared["alarm_type_id"], cleared["alarm_type_name"]) == (None, "")
+    assert "Type for alarm projects: none (the operator chooses)" in run(
+        "--db", url, "--user", "admin", "admin", "options").stdout
+    audit = ok(run("--db", url, "--user", "admin", "--json", "audit", "--limit", "2"))["items"]
+    assert [e["action"] for e in audit] == ["options_changed", "options_changed"]
 
 
 @pytest.mark.parametrize("bad", ["0", "365001", "-1", "ten"])
