@@ -19,6 +19,7 @@ from imtui.engine.alarms import AlarmService
 from imtui.engine.incidents import IncidentService
 from imtui.engine.properties import PropertyService
 from imtui.engine.seed import seed_defaults
+from imtui.engine.video.cameras import CameraService
 from imtui.screens.alarms import AlarmsScreen
 from imtui.screens.incident_type_dialog import IncidentTypeDialog
 from imtui.screens.video import VideoScreen
@@ -28,6 +29,7 @@ from pilot import make_app, notifications, settle, wait_for
 from test_alarm_detail import REASON, stolen_read
 
 SIZE = (80, 24)
+HOSTILE_CAMERA = "[bold]Gate\x1b]0;PWNED\x07"
 
 
 def _text(screen, selector: str) -> str:  # noqa: ANN001
@@ -77,6 +79,16 @@ async def test_the_alarm_names_its_camera_shows_why_and_plays_the_read(sqlite_ur
             await pilot.press("escape")
             await settle(app, pilot)
             assert app.screen is screen
+
+            # a camera name that is markup and escape sequences is shown literally, everywhere
+            await CameraService(db).edit(ADMIN, 1, name=HOSTILE_CAMERA)
+            await pilot.press("f5")
+            await wait_for(lambda: "[bold]Gate" in str(table.get_row_at(0)[4]), pilot=pilot)
+            await settle(app, pilot)
+            assert str(table.get_row_at(0)[4]) == "[bold]Gate␛]0;P…"  # cut to the column, literally
+            assert "Camera [bold]Gate␛]0;PWNED␇" in _text(screen, "#alarm-detail")
+            shot = app.export_screenshot()
+            assert "[bold]Gate" in shot and "\x1b]0;" not in shot and "\x07" not in shot
     finally:
         await db.dispose()
 
