@@ -55,7 +55,8 @@ async def test_alarms_name_their_camera_and_the_detail_says_why(db, tmp_path) ->
 
     d = await details.detail(OPERATOR, alarm.id, decode=True)
     assert d.recognition_id == read and not d.event_gone
-    assert d.match is not None and (d.match.list_name, d.match.entry_plate, d.match.rule) == ("Stolen", "AB123CD", "exact")
+    assert d.match is not None
+    assert (d.match.list_name, d.match.entry_plate, d.match.rule) == ("Stolen", "AB123CD", "exact")
     assert list(d.match.fields.items()) == [("Owner", "J. Doe"), ("Reason", REASON)]  # the list's order
     assert d.snapshot is not None and d.snapshot.exists and d.snapshot.image is not None
     assert (tmp_path / "media") in d.snapshot.path.parents

@@ -110,9 +110,10 @@ def _detail_data(d) -> dict:  # noqa: ANN001 - an AlarmDetail
             "event_gone": d.event_gone,
             "snapshot": None if d.snapshot is None else str(d.snapshot.path),
             "snapshot_exists": bool(d.snapshot and d.snapshot.exists),
-            "video": None if d.video is None else {"camera_id": d.video.camera_id, "start": d.video.start.isoformat(),
-                                                   "end": d.video.end.isoformat()},
-            "log": [{"at": x.at.isoformat(), "user": x.user, "action": x.action, "details": x.details} for x in d.log]}
+            "video": None if d.video is None else {
+                "camera_id": d.video.camera_id, "start": d.video.start.isoformat(), "end": d.video.end.isoformat()},
+            "log": [{"at": x.at.isoformat(), "user": x.user, "action": x.action, "details": x.details}
+                    for x in d.log]}
 
 
 @alarms_app.command("state")

@@ -6,9 +6,10 @@ highlighted alarm's camera, message, matched list entry with its custom fields a
 
 Keys: ``a`` assign to me, ``p`` In progress, ``h`` On hold, ``c`` Closed, ``m`` comment, ``i`` an
 incident project of the alarm (linked both ways; of the type set for alarm projects, else the
-operator picks one in ``#incident-type``), ``v`` plays the recording around the read (View video).  New alarms arrive through the app's alarm
-watcher (within its poll, 2 s), which calls :meth:`AlarmsScreen.alarms_arrived`.  Every change goes
-through AlarmService, which checks the grant and logs it on the alarm.
+operator picks one in ``#incident-type``), ``v`` plays the recording around the read (View video).
+New alarms arrive through the app's alarm watcher (within its poll, 2 s), which calls
+:meth:`AlarmsScreen.alarms_arrived`.  Every change goes through AlarmService, which checks the grant
+and logs it on the alarm.
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ class AlarmsScreen(AppAccess, Screen[None]):
         table.clear()
         for a in found:
             table.add_row(time_cell(a.at, tz, "%m-%d %H:%M:%S"), PRIORITIES[a.priority], STATE_NAMES[a.state],
-                          cell(a.name, 30), cell(a.where, 16), cell(a.object), cell(a.tag), cell(a.type, 30), cell(a.assigned_to),
-                          str(a.incident_id or ""), key=str(a.id))
+                          cell(a.name, 30), cell(a.where, 16), cell(a.object), cell(a.tag), cell(a.type, 30),
+                          cell(a.assigned_to), str(a.incident_id or ""), key=str(a.id))
         if keep in self.shown:
             table.move_cursor(row=table.get_row_index(str(keep)))
         await self.show_detail()
