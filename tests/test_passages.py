@@ -5,6 +5,7 @@ after the read runs no output unless its definition allows it (finding 2)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,3 +128,25 @@ async def test_a_retroactive_alarm_runs_no_output_unless_its_definition_allows_i
     # the option is an ordinary field of the definition: shown, edited, audited
     edited = await alarms.update_definition(ADMIN, gate.id, retroactive_outputs=True)
     assert edited.retroactive_outputs is True
+
+
+def test_cli_define_and_edit_the_retroactive_outputs_option(sqlite_url) -> None:  # noqa: ANN001
+    from test_cli import run_in_process as run
+
+    base = ["--db", sqlite_url, "--user", "admin"]
+    assert run(*base, "seed", "--incidents", "0").returncode == 0
+    assert run(*base, "matchlist", "add", "Stolen").returncode == 0
+    r = run(*base, "--json", "alarms", "define", "Gate", "--trigger", "list", "--list", "Stolen",
+            "--webhook", "https://gate.example/open")
+    assert r.returncode == 0, r.stderr
+    made = json.loads(r.stdout)
+    assert made["retroactive_outputs"] is False  # off by default
+    r = run(*base, "--json", "alarms", "edit", str(made["id"]), "--retroactive-outputs")
+    assert r.returncode == 0 and json.loads(r.stdout)["retroactive_outputs"] is True, r.stderr
+    listed = run(*base, "alarms", "definitions").stdout
+    assert "webhook https://gate.example/open (5 s, 2 retries); also for alarms found after the read" in listed
+    r = run(*base, "--json", "alarms", "edit", str(made["id"]), "--no-retroactive-outputs")
+    assert json.loads(r.stdout)["retroactive_outputs"] is False
+    r = run(*base, "--json", "alarms", "define", "Light", "--trigger", "list", "--list", "Stolen",
+            "--command", "light", "--retroactive-outputs")
+    assert r.returncode == 0 and json.loads(r.stdout)["retroactive_outputs"] is True, r.stderr
