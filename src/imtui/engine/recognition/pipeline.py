@@ -24,6 +24,7 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +84,8 @@ class LprPipeline:
     _last_result: dict[int, float] = field(default_factory=dict)  # camera -> monotonic time of its last result
     _to_store: list[tuple[float, Passage]] = field(default_factory=list)  # (first attempt, passage): retried
     _to_match: list[tuple[float, StoredRead]] = field(default_factory=list)  # new reads whose alarms are due
+    on_read: Callable[[], None] | None = None  # called from a pool thread when a frame's reads are in
+    on_outputs: Callable[[], None] | None = None  # called on the loop when alarms with outputs were raised
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
         """Cameras with LPR on and their settings.  A camera turned off or changed ends its
@@ -135,6 +138,8 @@ class LprPipeline:
                 log.warning("camera %s: plate reading failed: %s", camera_id, exc)
             reads = []
         self.results.put((camera_id, cam, number, t, reads, frame if reads else None))
+        if self.on_read is not None:
+            self.on_read()
 
     async def finish(self) -> None:
         """The worker stops: wait for the frames being read, then store every open passage."""
@@ -200,6 +205,8 @@ class LprPipeline:
                 self._to_match = []
                 self.matched += result.matches
                 self.alarms += len(result.alarms)
+                if self.on_outputs is not None and any(x.outputs for x in result.alarms):
+                    self.on_outputs()
 
     def _passages(self, finished: list[tuple[int, Recognition]]) -> list[Passage]:
         """(In a thread.) The passages to store, each new one's snapshot written to the media store;
