@@ -65,13 +65,8 @@ class CameraStream:
         self._waiting[number] = (t, reads, frame)
         out: list[Recognition] = []
         while self._expected in self._waiting:
-            t, reads, frame = self._waiting.pop(self._expected)
+            out += self._take(*self._waiting.pop(self._expected))
             self._expected += 1
-            self.processed += 1
-            if frame is not None and self.settings.interlaced:
-                frame = deinterlace(frame)  # the snapshot as the reader saw it, without combing
-            out += self.tracker.feed(t, reads, frame)
-            out += self.tracker.settle(t)  # a vehicle still in the picture
         return out
 
     def flush(self) -> list[Recognition]:
@@ -79,10 +74,15 @@ class CameraStream:
         passage ends."""
         out: list[Recognition] = []
         for number in sorted(self._waiting):
-            t, reads, frame = self._waiting.pop(number)
-            out += self.tracker.feed(t, reads, frame)
+            out += self._take(*self._waiting.pop(number))
         self._expected = self._number
         return out + self.tracker.flush()
+
+    def _take(self, t: float, reads: list[PlateRead], frame: np.ndarray | None) -> list[Recognition]:
+        self.processed += 1
+        if frame is not None and self.settings.interlaced:
+            frame = deinterlace(frame)  # the snapshot as the reader saw it, without combing
+        return self.tracker.feed(t, reads, frame) + self.tracker.settle(t)  # settle: a vehicle still in the picture
 
     def feed(self, t: float, frame: np.ndarray, read: Callable[[np.ndarray], list[PlateRead]]) -> list[Recognition]:
         """Admit, read (with ``read``, in this thread) and take the result of one frame."""

@@ -150,14 +150,13 @@ class PassageTracker:
                 self._open.append(target)
             target.reads.append((t, r))
             target.last = max(target.last, t)
-            target.missed = -1  # back to 0 below
             taken.append(target)
             if frame is not None and r.confidence > target.best_conf:
                 x, y, w, h = r.box
                 target.best_conf = r.confidence
                 target.best_crop = frame[max(0, y):y + h, max(0, x):x + w].copy()
         for p in self._open:
-            p.missed += 1
+            p.missed = 0 if any(p is q for q in taken) else p.missed + 1
         return self._close(lambda p: t - p.last > self._span() and p.missed >= MISSES)
 
     def settle(self, t: float) -> list[Recognition]:
