@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 
 from conftest import ADMIN
@@ -77,6 +78,35 @@ async def test_two_writers_storing_the_same_passages_at_once_give_one_row_and_on
     rows, matches, alarms = await _counts(db)
     assert rows == {f"AB{n:03d}CD": 1 for n in range(6)}
     assert (matches, alarms) == (6, 6)
+
+
+async def test_two_writers_matching_the_same_read_at_once_raise_one_alarm(db, db_url) -> None:  # noqa: ANN001
+    """The reads -> alarms flow run twice for one stored read (a retry whose first commit did land,
+    two workers): the unique indexes keep one match and one alarm, and the database refuses a second
+    alarm of the definition for that match whoever writes it."""
+    await _lpr_on(db, 1)
+    await _watch(db, "AB123CD")
+    [stored] = await store_passages(db, [Passage(1, "AB123CD", "FR", 0.9, T0, T0 + timedelta(seconds=2), 4)])
+    other = Database(db_url)
+    try:
+        finders = []
+        for database in (db, other):
+            matcher = Matcher(database)
+            await matcher.refresh()
+            finders.append(lambda r, m=matcher: m.match(r.camera_id, r.plate))
+        results = await asyncio.gather(alarms_for_reads(db, [stored.read], finders[0]),
+                                       alarms_for_reads(other, [stored.read], finders[1]))
+    finally:
+        await other.dispose()
+    assert sorted(len(x.alarms) for x in results) == [0, 1]
+    assert (await _counts(db))[1:] == (1, 1)
+    a = Alarm.__table__
+    async with db.read() as s:
+        row = (await s.execute(sa.select(a))).one()
+    with pytest.raises(sa.exc.IntegrityError):
+        async with db.write() as s:
+            await s.execute(sa.insert(a).values(at=row.at, definition_id=row.definition_id, name="copy",
+                                                match_id=row.match_id, message=""))
 
 
 async def test_a_settled_passage_and_its_end_in_one_batch_are_one_row(db, tmp_path: Path) -> None:  # noqa: ANN001
