@@ -161,7 +161,7 @@ async def test_under_load_each_passage_is_one_recognition_one_alarm_one_output(
         assert _at(opened[SOURCES[cid]], v.enters) <= x.at <= _at(opened[SOURCES[cid]], v.leaves), (x, v)
     # one alarm per stored passage of a listed plate, and one webhook per alarm
     assert sorted(x.object for x in alarms) == sorted(p for p in per_plate if p in listed)
-    assert len(alarms) >= PASSAGES // 2 - 1
+    assert len(alarms) >= 5  # about half the passages: every other vehicle is listed
     assert sorted(received) == sorted(x.id for x in alarms), (received, alarms)
 
 
