@@ -21,11 +21,13 @@ from imtui.engine.matchlists.matcher import Matcher
 from imtui.engine.matchlists.service import MatchListService
 from imtui.engine.recognition.passages import Passage, store_passages
 from imtui.engine.recognition.pipeline import LprPipeline
+from imtui.engine.seed import seed_defaults
 from imtui.engine.video.media import MediaStore
 from imtui.lpr.tracker import Recognition
 from imtui.storage.db import Database
 from imtui.storage.models import Alarm, PlateMatch, PlateRecognition
 from recording import settings_for
+from tcp_proxy import proxy_for
 from test_alarm_actions import Hook, hook  # noqa: F401 - the fixture
 from test_matchlist_service import _lpr_on, _recognition
 
@@ -180,3 +182,33 @@ def test_cli_define_and_edit_the_retroactive_outputs_option(sqlite_url) -> None:
     r = run(*base, "--json", "alarms", "define", "Light", "--trigger", "list", "--list", "Stolen",
             "--command", "light", "--retroactive-outputs")
     assert r.returncode == 0 and json.loads(r.stdout)["retroactive_outputs"] is True, r.stderr
+
+
+async def test_passages_the_database_refused_are_stored_once_when_it_is_back(pg_url, tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    """PostgreSQL goes away while the worker stores a passage: the passage is kept and
+    stored by a later drain (after a short wait, not at every frame), once, with its one alarm."""
+    db = Database(pg_url)
+    await db.upgrade()
+    await seed_defaults(db, cameras=1)
+    await _lpr_on(db, 1)
+    await _watch(db, "AB123CD")
+    try:
+        with proxy_for(pg_url) as (proxy, url):
+            through = Database(url)
+            matcher = Matcher(through)
+            await matcher.refresh()
+            pipeline = LprPipeline(through, MediaStore(tmp_path / "media"), "gate", matcher=matcher)
+            t = T0.timestamp()
+            proxy.set_mode("reset")  # the pool's connection dies, new ones too
+            await pipeline._store([(1, Recognition("AB123CD", "FR", 0.9, t, t + 2, 5, passage=1))])  # noqa: SLF001
+            await pipeline.drain()  # at once: too early for another attempt
+            assert (await _counts(db))[0] == {} and pipeline.recognised == 0
+            assert len([r for r in caplog.records if r.getMessage().startswith("cannot store 1 recognitions")]) == 1
+            proxy.set_mode("pass")
+            await asyncio.sleep(1.2)
+            await pipeline.drain()
+            await through.dispose()
+        assert await _counts(db) == ({"AB123CD": 1}, 1, 1)
+        assert (pipeline.recognised, pipeline.alarms) == (1, 1)
+    finally:
+        await db.dispose()

@@ -84,6 +84,8 @@ class LprPipeline:
     _last_result: dict[int, float] = field(default_factory=dict)  # camera -> monotonic time of its last result
     _to_store: list[tuple[float, Passage]] = field(default_factory=list)  # (first attempt, passage): retried
     _to_match: list[tuple[float, StoredRead]] = field(default_factory=list)  # new reads whose alarms are due
+    _retry_at: float = 0.0  # after a refused write: no new attempt before this (monotonic)
+    _refusals: int = 0  # writes refused in a row (the wait doubles, 1 s to 30 s)
     on_read: Callable[[], None] | None = None  # called from a pool thread when a frame's reads are in
     on_outputs: Callable[[], None] | None = None  # called on the loop when alarms with outputs were raised
 
@@ -144,7 +146,11 @@ class LprPipeline:
     async def finish(self) -> None:
         """The worker stops: wait for the frames being read, then store every open passage."""
         await asyncio.to_thread(self.close)
+        self._retry_at = 0.0  # one last attempt, whatever the wait
         await self.drain(everything=True)
+        if self._to_store or self._to_match:
+            log.error("stopping: %d passages not stored and %d not matched (the database refused them)",
+                      len(self._to_store), len(self._to_match))
 
     async def drain(self, everything: bool = False) -> int:
         """On the worker's loop: feed the trackers in stream order, store finished passages; returns
@@ -175,15 +181,20 @@ class LprPipeline:
     async def _store(self, finished: list[tuple[int, Recognition]]) -> None:
         """Store the passages (each once: passages.py) with their snapshots, then match the new ones
         and raise their alarms (alarm_flow.py).  What the database refuses is tried again by the next
-        drains (both steps are idempotent), for up to RETRY_SECONDS."""
+        drains (both steps are idempotent), for up to RETRY_SECONDS, waiting 1 s, 2 s ... 30 s between
+        attempts (a drain comes with every frame read: an outage must not take every one)."""
         now = time.monotonic()
         if finished:
             self._to_store += [(now, p) for p in await asyncio.to_thread(self._passages, finished)]
+        if now < self._retry_at:
+            return
         if self._to_store:
             try:
                 stored = await store_passages(self.db, [p for _t, p in self._to_store])
             except Exception as exc:  # noqa: BLE001 - keep reading; the batch is tried again
                 self._to_store = _keep(self._to_store, now, exc, "recognitions")
+                self._refused(now)
+                return
             else:
                 self._to_store = []
                 new = [x.read for x in stored if x.new]
@@ -201,12 +212,19 @@ class LprPipeline:
                                                 lambda r: matcher.match(r.camera_id, r.plate))
             except Exception as exc:  # noqa: BLE001
                 self._to_match = _keep(self._to_match, now, exc, "recognitions to match")
+                self._refused(now)
+                return
             else:
                 self._to_match = []
                 self.matched += result.matches
                 self.alarms += len(result.alarms)
                 if self.on_outputs is not None and any(x.outputs for x in result.alarms):
                     self.on_outputs()
+        self._refusals, self._retry_at = 0, 0.0
+
+    def _refused(self, now: float) -> None:
+        self._refusals += 1
+        self._retry_at = now + min(30.0, 2.0 ** (self._refusals - 1))
 
     def _passages(self, finished: list[tuple[int, Recognition]]) -> list[Passage]:
         """(In a thread.) The passages to store, each new one's snapshot written to the media store;
