@@ -57,7 +57,8 @@ async def _worker_store(db: Database, passages: list[Passage]) -> int:
     matcher = Matcher(db)
     await matcher.refresh()
     stored = await store_passages(db, passages)
-    result = await alarms_for_reads(db, [x.read for x in stored if x.new], lambda r: matcher.match(r.camera_id, r.plate))
+    new = [x.read for x in stored if x.new]
+    result = await alarms_for_reads(db, new, lambda r: matcher.match(r.camera_id, r.plate))
     return len(result.alarms)
 
 

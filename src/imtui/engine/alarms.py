@@ -289,8 +289,8 @@ class AlarmService(Service):
     async def update_definition(self, actor: Actor, definition_id: int, **changes: object) -> DefinitionView:
         """Change some fields of a definition: ``name``, ``trigger``, ``list_id``, ``cameras``,
         ``priority``, ``enabled``, ``webhook_url``, ``webhook_timeout``, ``webhook_retries``,
-        ``command``, ``retroactive_outputs`` (the same checks as :meth:`define`; "" clears an output).  A trigger changed
-        away from "list" drops the list unless ``list_id`` is given too.  Alarms already raised
+        ``command``, ``retroactive_outputs`` (the same checks as :meth:`define`; "" clears an
+        output).  A trigger changed away from "list" drops the list unless ``list_id`` is given too.  Alarms already raised
         keep what they copied; their pending outputs run with the definition as it is then."""
         require(actor, Feature.PROPERTIES, Level.MANAGE)
         known = ("name", "trigger", "list_id", "cameras", "priority", "enabled", "webhook_url", "webhook_timeout",

@@ -2,8 +2,8 @@
 
 A vehicle is read in several frames, not always the same way (a character misread, a plate half
 in the picture).  Reads that agree exactly join the open passage that has that text; reads that
-differ (partial or misread: a substring, or within two edits) join only within "time span for avoiding partial recognitions" (manual 004: 0–5 s, every
-recognition is delayed by that much).  The reads of one frame are different plates (two lanes, a
+differ (partial or misread: a substring, or within two edits) join only within "time span for
+avoiding partial recognitions" (manual 004: 0–5 s, every recognition is delayed by that much).  The reads of one frame are different plates (two lanes, a
 fleet with near numbers): each joins a different passage, the same text first, else the most
 similar.  A passage closes when no read has joined it for its span *and* it has missed ``MISSES``
 processed frames (its span is at least ``SAME_GAP``): under load a camera's frames are read a second

@@ -83,9 +83,9 @@ async def store_passages(db: Database, passages: list[Passage]) -> list[Stored]:
             for key in sorted({_lock_key(p.camera_id, p.plate) for p in passages}):
                 await s.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
         for p in passages:  # in the given order: ids follow the order passages were seen
+            overlaps = sa.and_(t.c.at <= p.last_seen + merge, t.c.last_seen >= p.first_seen - merge)
             row = (await s.execute(sa.select(t.c.id, t.c.at, t.c.last_seen, t.c.reads, t.c.snapshot).where(
-                t.c.camera_id == p.camera_id, t.c.plate == p.plate,
-                sa.or_(t.c.passage == p.key, sa.and_(t.c.at <= p.last_seen + merge, t.c.last_seen >= p.first_seen - merge)),
+                t.c.camera_id == p.camera_id, t.c.plate == p.plate, sa.or_(t.c.passage == p.key, overlaps),
             ).order_by(t.c.at).limit(1))).first()
             if row is None:
                 rid = (await s.execute(insert_or_ignore(t, ("camera_id", "passage"), is_sqlite=db.is_sqlite).values(
