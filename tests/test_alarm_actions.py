@@ -192,7 +192,8 @@ async def test_a_match_alarm_carries_its_list_entry_and_fields(db, tmp_path, hoo
     stolen = await ml.create(ADMIN, "Stolen")
     await ml.add_field(ADMIN, stolen.id, "Owner")
     await ml.add_field(ADMIN, stolen.id, "Note")
-    await alarms.define(ADMIN, "Stolen car", "list", list_id=stolen.id, priority=2, webhook_url=hook.url)
+    await alarms.define(ADMIN, "Stolen car", "list", list_id=stolen.id, priority=2, webhook_url=hook.url,
+                        retroactive_outputs=True)  # the match below is found after the read
     await _recognition(db, 1, "AB123", 0.5)
     await ml.add_entry(ADMIN, stolen.id, "AB123", {"Owner": "J. Doe", "Note": 'armed, "dangerous" «!»'})  # retroactive
     [alarm] = await alarms.alarms(ADMIN)

@@ -7,7 +7,7 @@ hostile names are drawn literally."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Select, SelectionList, Static
+from textual.widgets import Checkbox, DataTable, Input, Select, SelectionList, Static
 
 from conftest import ADMIN
 from imtui.engine.alarms import AlarmService, raise_for_event
@@ -117,20 +117,22 @@ async def test_define_edit_toggle_and_delete_from_the_keyboard(sqlite_url: str) 
             # not in this host's [actions.commands]: a hint, not a refusal
             assert "not in [actions.commands]" in str(
                 dialog.query_one("#alarm-definition-command-note", Static).render())
+            await _tab_to(pilot, "alarm-definition-retroactive")  # off by default; left off here
+            assert dialog.query_one("#alarm-definition-retroactive", Checkbox).value is False
             await pilot.press("ctrl+s")
             await settle(app, pilot)
             assert app.screen is screen
             [d] = await alarms.definitions(ADMIN)
             assert (d.name, d.trigger, d.list_id, d.cameras, d.priority, d.enabled) == (
                 "Gate stolen", "list", lists["Stolen vehicles"], (1, 3), 1, True)
-            assert (d.webhook_url, d.webhook_timeout, d.webhook_retries, d.command) == (
-                f"https://gate:{SECRET}@gate.example/open", 3.0, 1, "gate")
+            assert (d.webhook_url, d.webhook_timeout, d.webhook_retries, d.command, d.retroactive_outputs) == (
+                f"https://gate:{SECRET}@gate.example/open", 3.0, 1, "gate", False)
             assert _rows(screen) == [["Gate stolen", "Stolen vehicles", "Camera 01, Camera 03", "High", "yes",
                                       "webhook, command gate"]]
             detail = _detail(screen)
             assert "Sources: Camera 01, Camera 03" in detail
             assert "Webhook: https://gate.example/open (3 s, 1 retries)" in detail and "Command: gate" in detail
-            assert "not in [actions.commands]" in detail
+            assert "not in [actions.commands]" in detail and "Alarms found after the read: no output" in detail
             assert SECRET not in detail and SECRET not in app.export_screenshot()
 
             # 2. an event definition: the list is not asked for
@@ -162,11 +164,14 @@ async def test_define_edit_toggle_and_delete_from_the_keyboard(sqlite_url: str) 
             await _retype(pilot, "Gate north stolen")
             await _tab_to(pilot, "alarm-definition-priority")
             await pilot.press("enter", "down", "down", "enter")  # High -> Low
+            await _tab_to(pilot, "alarm-definition-retroactive")
+            await pilot.press("space")  # outputs also for alarms found after the read
             await pilot.press("ctrl+s")
             await settle(app, pilot)
             edited = next(x for x in await alarms.definitions(ADMIN) if x.id == d.id)
-            assert (edited.name, edited.priority, edited.cameras, edited.webhook_url, edited.command) == (
-                "Gate north stolen", 3, (1, 3), d.webhook_url, "gate")
+            assert (edited.name, edited.priority, edited.cameras, edited.webhook_url, edited.command,
+                    edited.retroactive_outputs) == ("Gate north stolen", 3, (1, 3), d.webhook_url, "gate", True)
+            assert "Alarms found after the read: outputs run" in _detail(screen)
             assert _rows(screen)[0][:5] == ["Gate north stolen", "Stolen vehicles", "Camera 01, Camera 03", "Low",
                                             "yes"]
 

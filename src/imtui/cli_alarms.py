@@ -174,7 +174,8 @@ def incident_cmd(
 def _definition_data(d) -> dict:  # noqa: ANN001
     return {"id": d.id, "name": d.name, "trigger": d.trigger, "list_id": d.list_id, "cameras": list(d.cameras),
             "priority": d.priority, "enabled": d.enabled, "webhook_url": d.webhook_url,
-            "webhook_timeout": d.webhook_timeout, "webhook_retries": d.webhook_retries, "command": d.command}
+            "webhook_timeout": d.webhook_timeout, "webhook_retries": d.webhook_retries, "command": d.command,
+            "retroactive_outputs": d.retroactive_outputs}
 
 
 def _outputs(d) -> str:  # noqa: ANN001
@@ -187,6 +188,8 @@ def _outputs(d) -> str:  # noqa: ANN001
             url=safe_url(d.webhook_url), timeout=d.webhook_timeout, retries=d.webhook_retries))
     if d.command:
         out.append(_("command {name}").format(name=d.command))
+    if out and d.retroactive_outputs:
+        out.append(_("also for alarms found after the read"))
     return "; ".join(out) or "-"
 
 
@@ -219,6 +222,8 @@ _TIMEOUT_HELP = _("Seconds per webhook attempt, 0.5 to 60.")
 _RETRIES_HELP = _("Webhook attempts after the first, 0 to 5.")
 _COMMAND_HELP = _("Event action: run the command of this name in the actions.commands table of the worker "
                   "host's config (\"\" for none).")  # no brackets: Typer's help reads them as markup
+_RETROACTIVE_HELP = _("Run the outputs also for an alarm found after the read (a list gained the plate; the "
+                      "vehicle has passed). Off by default.")
 
 
 @alarms_app.command("define")
@@ -236,6 +241,7 @@ def define_cmd(
     webhook_timeout: Annotated[float, typer.Option("--webhook-timeout", help=_TIMEOUT_HELP)] = 5.0,
     webhook_retries: Annotated[int, typer.Option("--webhook-retries", help=_RETRIES_HELP)] = 2,
     command: Annotated[str, typer.Option("--command", help=_COMMAND_HELP)] = "",
+    retroactive_outputs: Annotated[bool, typer.Option("--retroactive-outputs", help=_RETROACTIVE_HELP)] = False,
 ) -> None:
     """Define an alarm, optionally with outputs (a webhook, a command) for gates and lights."""
     from imtui.cli import _emit
@@ -245,7 +251,8 @@ def define_cmd(
         list_id = (await s.matchlists.find(a, matchlist)).id if matchlist else None
         d = await s.alarms.define(a, name, trigger, list_id=list_id, cameras=camera or [], priority=priority,
                                   enabled=not disabled, webhook_url=webhook, webhook_timeout=webhook_timeout,
-                                  webhook_retries=webhook_retries, command=command)
+                                  webhook_retries=webhook_retries, command=command,
+                                  retroactive_outputs=retroactive_outputs)
         return d, _command_note(s.settings, d)
 
     d, note = _run(ctx, work)
@@ -270,6 +277,8 @@ def edit_cmd(
     webhook_timeout: Annotated[float | None, typer.Option("--webhook-timeout", help=_TIMEOUT_HELP)] = None,
     webhook_retries: Annotated[int | None, typer.Option("--webhook-retries", help=_RETRIES_HELP)] = None,
     command: Annotated[str | None, typer.Option("--command", help=_COMMAND_HELP)] = None,
+    retroactive_outputs: Annotated[bool | None, typer.Option(
+        "--retroactive-outputs/--no-retroactive-outputs", help=_RETROACTIVE_HELP)] = None,
 ) -> None:
     """Change an alarm definition; options not given stay as they are (pass "" to clear an output)."""
     from imtui.cli import _emit, refuse
@@ -280,6 +289,7 @@ def edit_cmd(
     changes: dict = {k: v for k, v in (
         ("name", name), ("trigger", trigger), ("priority", priority), ("enabled", enabled), ("webhook_url", webhook),
         ("webhook_timeout", webhook_timeout), ("webhook_retries", webhook_retries), ("command", command),
+        ("retroactive_outputs", retroactive_outputs),
     ) if v is not None}
     if camera or all_cameras:
         changes["cameras"] = [] if all_cameras else camera

@@ -1,10 +1,11 @@
 """Event actions: the outputs of alarm definitions (an HTTP webhook, a configured command), run by
 a worker after the alarm is stored, for gates and lights.
 
-``raise_for_matches`` / ``raise_for_event`` mark an alarm whose definition has outputs with
-``actions_pending``.  :func:`dispatch_pending` (called by the worker loop) claims such alarms one by
-one — ``UPDATE alarm SET actions_pending = false WHERE id = :id AND actions_pending`` and runs
-only what it claimed — so two workers sharing a database never both open a gate; the price is
+``alarm_flow.alarms_for_reads`` / ``alarms.raise_for_event`` mark an alarm whose definition has
+outputs with ``actions_pending`` (an alarm found after the read only if its definition says so).
+:func:`dispatch_pending` (called by the worker loop) claims such alarms one by one —
+``UPDATE alarm SET actions_pending = false WHERE id = :id AND actions_pending`` and runs only what it
+claimed — so two workers sharing a database never both open a gate; the price is
 "at most once": a worker that dies between the claim and the output loses that output (a gate
 opened twice is the worse failure).  Outputs run in threads, never on the event loop, every
 alarm's outputs at the same time (a dead light's webhook does not hold up a gate).

@@ -1,8 +1,9 @@
 """Alarms (architecture 002, "View and manage alarms"; manual 004, "Alarms triggered by LPR").
 
 Definitions say what raises an alarm: a match list (a plate matched it) or a camera event (connection
-lost / running), from which cameras, with which priority.  The worker raises alarms in the same
-transaction as the match or event that caused them (``raise_for_matches`` / ``raise_for_event``).
+lost / running), from which cameras, with which priority.  List-match alarms come from
+engine/alarm_flow.py (reads -> matches -> alarms, for live and retroactive matches alike); the
+worker raises event alarms in the transaction of the event (``raise_for_event``).
 Operators handle them: New -> In progress / On hold -> Closed, assign to me, comment; every change
 is logged per alarm.  One call turns an alarm into an incident project with a sequence from 10 s
 before to 10 s after the read on its camera, linked both ways (the alarm keeps the project's ID,
@@ -64,6 +65,7 @@ class DefinitionView:
     webhook_timeout: float = 5.0  # seconds per attempt
     webhook_retries: int = 2  # attempts after the first
     command: str = ""  # the NAME of a command in [actions.commands] of the worker host's config; "" = none
+    retroactive_outputs: bool = False  # outputs also for alarms found after the read (the vehicle has passed)
 
     @property
     def has_outputs(self) -> bool:
@@ -106,7 +108,7 @@ class LogView:
 def _definition(r) -> DefinitionView:  # noqa: ANN001
     return DefinitionView(r.id, r.name, r.trigger, r.list_id, tuple(json.loads(r.cameras or "[]")), r.priority,
                           bool(r.enabled), r.webhook_url or "", float(r.webhook_timeout), int(r.webhook_retries),
-                          r.command or "")
+                          r.command or "", bool(r.retroactive_outputs))
 
 
 def safe_url(url: str) -> str:
@@ -195,7 +197,8 @@ def _check_definition(values: dict) -> dict:
             "webhook_url": _check_webhook_url(values["webhook_url"]),
             "webhook_timeout": _check_webhook_timeout(values["webhook_timeout"]),
             "webhook_retries": _check_webhook_retries(values["webhook_retries"]),
-            "command": _check_command(values["command"])}
+            "command": _check_command(values["command"]),
+            "retroactive_outputs": bool(values.get("retroactive_outputs", False))}
 
 
 def _shown(field: str, value: object) -> str:
@@ -214,6 +217,8 @@ def _outputs_text(v: dict) -> str:
         out.append(f"webhook {safe_url(v['webhook_url'])} ({v['webhook_timeout']:g} s, {v['webhook_retries']} retries)")
     if v["command"]:
         out.append(f"command {v['command']}")
+    if out and v.get("retroactive_outputs"):
+        out.append("also for alarms found after the read")
     return "; ".join(out)
 
 
@@ -245,27 +250,6 @@ def _has_outputs(d) -> bool:  # noqa: ANN001 - a definition row
     return bool(d.webhook_url or d.command)
 
 
-async def raise_for_matches(s, db, matches: Sequence[dict]) -> int:  # noqa: ANN001
-    """Alarms for stored list matches (dicts with ``id`` and the plate_match columns); called in
-    the transaction that stored them.  Returns how many were raised."""
-    raised = 0
-    for m in matches:
-        for d in await _definitions_for(s, "list", m["camera_id"], m["list_id"]):
-            alarm_id = (await s.execute(sa.insert(Alarm.__table__).values(
-                at=m["at"], definition_id=d.id, name=d.name, priority=d.priority, state="new", assigned_to="",
-                object=m["plate"], tag=m.get("country", ""), type=m["list_name"], camera_id=m["camera_id"],
-                match_id=m["id"], event_id=None, incident_id=None, actions_pending=_has_outputs(d),
-                message=(_("{plate} matched {list} ({rule}), found after the read.") if m.get("retroactive") else
-                         _("{plate} matched {list} ({rule}).")).format(plate=m["plate"], list=m["list_name"],
-                                                                       rule=m["rule"]),
-            ).returning(Alarm.__table__.c.id))).scalar_one()
-            _log(s, alarm_id, "system", "raised", d.name)
-            raised += 1
-    if raised:
-        await announce(s, db, "alarm")  # open TUIs show new alarms within their poll (2 s) or at once (PG)
-    return raised
-
-
 async def raise_for_event(s, db, kind: str, camera_id: int | None, message: str, at: datetime,  # noqa: ANN001
                           event_id: int | None = None, object: str = "") -> int:  # noqa: A002 - the manual's name
     """Alarms for a camera or server event; ``object`` names what the event is about when it is
@@ -293,17 +277,20 @@ class AlarmService(Service):
 
     async def define(self, actor: Actor, name: str, trigger: str, *, list_id: int | None = None,
                      cameras: Sequence[int] = (), priority: int = 2, enabled: bool = True, webhook_url: str = "",
-                     webhook_timeout: float = 5.0, webhook_retries: int = 2, command: str = "") -> DefinitionView:
+                     webhook_timeout: float = 5.0, webhook_retries: int = 2, command: str = "",
+                     retroactive_outputs: bool = False) -> DefinitionView:
         """A new definition.  Outputs (event actions), all optional: ``webhook_url`` (http:// or
         https://, at most 1,000 characters; "" = none) POSTed a JSON description of each alarm with
         ``webhook_timeout`` seconds per attempt (0.5-60) and ``webhook_retries`` more attempts
         (0-5); ``command`` names a command (1-100 letters, digits, - or _; "" = none).  The name
         need not be in this host's ``[actions.commands]``: the config of the worker host that runs
-        the alarm's outputs says what the name runs there (and reports a name it lacks)."""
+        the alarm's outputs says what the name runs there (and reports a name it lacks).  An alarm
+        found after the read (a list gained the plate) runs no output unless ``retroactive_outputs``."""
         require(actor, Feature.PROPERTIES, Level.MANAGE)
         v = _check_definition(dict(name=name, trigger=trigger, list_id=list_id, cameras=cameras, priority=priority,
                                    enabled=enabled, webhook_url=webhook_url, webhook_timeout=webhook_timeout,
-                                   webhook_retries=webhook_retries, command=command))
+                                   webhook_retries=webhook_retries, command=command,
+                                   retroactive_outputs=retroactive_outputs))
         d = AlarmDefinition.__table__
         async with self._guard(_("Cannot save the alarm definition. Try again later.")), self.db.write() as s:
             await self._check_stored(s, v)
@@ -319,12 +306,12 @@ class AlarmService(Service):
     async def update_definition(self, actor: Actor, definition_id: int, **changes: object) -> DefinitionView:
         """Change some fields of a definition: ``name``, ``trigger``, ``list_id``, ``cameras``,
         ``priority``, ``enabled``, ``webhook_url``, ``webhook_timeout``, ``webhook_retries``,
-        ``command`` (the same checks as :meth:`define`; "" clears an output).  A trigger changed
-        away from "list" drops the list unless ``list_id`` is given too.  Alarms already raised
+        ``command``, ``retroactive_outputs`` (the same checks as :meth:`define`; "" clears an
+        output).  A trigger changed away from "list" drops the list unless ``list_id`` is given too.  Alarms already raised
         keep what they copied; their pending outputs run with the definition as it is then."""
         require(actor, Feature.PROPERTIES, Level.MANAGE)
         known = ("name", "trigger", "list_id", "cameras", "priority", "enabled", "webhook_url", "webhook_timeout",
-                 "webhook_retries", "command")
+                 "webhook_retries", "command", "retroactive_outputs")
         unknown = sorted(set(changes) - set(known))
         if unknown:
             raise TypeError(f"update_definition() got unknown fields: {', '.join(unknown)}")

@@ -1,12 +1,15 @@
 """From reads per frame to one recognition per vehicle passage.
 
 A vehicle is read in several frames, not always the same way (a character misread, a plate half
-in the picture).  Reads that agree exactly join the open passage while the gap to its last read is
-under ``SAME_GAP`` seconds; reads that differ (partial or misread: a substring, or within two edits)
-join only within "time span for avoiding partial recognitions" (manual 004: 0–5 s, every
-recognition is delayed by that much).  The reads of one frame are different plates (two lanes, a
+in the picture).  Reads that agree exactly join the open passage that has that text; reads that
+differ (partial or misread: a substring, or within two edits) join only within "time span for
+avoiding partial recognitions" (manual 004: 0–5 s, every recognition is delayed by that much).  The reads of one frame are different plates (two lanes, a
 fleet with near numbers): each joins a different passage, the same text first, else the most
-similar.  A passage closes when no read has joined it for its span; its plate is then voted per
+similar.  A passage closes when no read has joined it for its span *and* it has missed ``MISSES``
+processed frames (its span is at least ``SAME_GAP``): under load a camera's frames are read a second
+or more apart, and one vehicle's reads must not fall into two passages because the machine was slow
+(the frames the pool skipped never reach the tracker).  Frames must come in stream order (the
+pipeline puts the pool's results back in order, lpr/stream.py).  Its plate is then voted per
 character among the reads of the most common length (the longest on a tie: the most complete),
 weighted by confidence, and its snapshot is the crop of its most confident read.
 
@@ -26,7 +29,8 @@ import numpy as np
 
 from imtui.lpr.reader import PlateRead
 
-SAME_GAP = 1.0  # seconds: one vehicle's identical reads a frame or two apart
+SAME_GAP = 1.0  # seconds: the least span of a passage (identical reads a frame or two apart)
+MISSES = 2  # processed frames without a read of a passage before it may close
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,8 @@ class _Passage:
     best_conf: float = -1.0
     serial: int = 0
     announced: tuple[str, float, str] | None = None  # (plate, confidence, country) given by settle()
-
-    @property
-    def last(self) -> float:
-        return self.reads[-1][0]
+    missed: int = 0  # processed frames since its last read
+    last: float = float("-inf")  # stream time of its latest read
 
     def texts(self) -> set[str]:
         return {r.text for _t, r in self.reads}
@@ -127,11 +129,17 @@ class PassageTracker:
         return max(SAME_GAP, self.partial)
 
     def feed(self, t: float, reads: list[PlateRead], frame: np.ndarray | None = None) -> list[Recognition]:
+        """One processed frame (in stream order) and its reads; returns the passages that ended."""
         taken: list[_Passage] = []  # one read per passage per frame: a frame's reads are different plates
+        seen: set[str] = set()
         for r in reads:
+            if r.text in seen:
+                continue  # the same text twice in one frame (overlapping looks) is one plate, not two vehicles
+            seen.add(r.text)
             free = [p for p in self._open if all(p is not q for q in taken)]
-            # the same text first (in any open passage), then the most similar within the partial window
-            target = next((p for p in free if r.text in p.texts() and t - p.last <= SAME_GAP), None)
+            # the same text first (in any open passage: it is the same vehicle however slowly its frames
+            # were read), then the most similar within the partial window
+            target = next((p for p in free if r.text in p.texts()), None)
             if target is None and self.partial > 0:
                 near = [(min(edit_distance(r.text, x) for x in p.texts()), i, p) for i, p in enumerate(free)
                         if t - p.last <= self.partial and any(similar(r.text, x) for x in p.texts())]
@@ -141,12 +149,15 @@ class PassageTracker:
                 target = _Passage(serial=self._serial)
                 self._open.append(target)
             target.reads.append((t, r))
+            target.last = max(target.last, t)
             taken.append(target)
             if frame is not None and r.confidence > target.best_conf:
                 x, y, w, h = r.box
                 target.best_conf = r.confidence
                 target.best_crop = frame[max(0, y):y + h, max(0, x):x + w].copy()
-        return self._close(lambda p: t - p.last > self._span())
+        for p in self._open:
+            p.missed = 0 if any(p is q for q in taken) else p.missed + 1
+        return self._close(lambda p: t - p.last > self._span() and p.missed >= MISSES)
 
     def settle(self, t: float) -> list[Recognition]:
         """Open passages whose plate is settled at stream time ``t``, each returned once."""

@@ -167,6 +167,9 @@ class AdminAlarmsScreen(AppAccess, Screen[None]):
         else:
             detail += Text(_("Webhook: none"))
         detail += Text("  \u00b7  ") + Text(_("Command: ")) + (safe(d.command) if d.command else Text(_("none")))
+        if d.has_outputs:
+            detail += Text("\n") + Text(_("Alarms found after the read: outputs run") if d.retroactive_outputs
+                                        else _("Alarms found after the read: no output"))
         if note := command_note(d.command, self.commands):
             detail += Text("\n") + safe(note, style="italic")
         self.query_one("#admin-alarms-detail", Static).update(detail)

@@ -94,6 +94,7 @@ FIELD_INPUTS = {
     "webhook_timeout": "#alarm-definition-timeout",
     "webhook_retries": "#alarm-definition-retries",
     "command": "#alarm-definition-command",
+    "retroactive_outputs": "#alarm-definition-retroactive",
 }
 
 
@@ -112,13 +113,14 @@ class AlarmDefinitionForm:
     webhook_timeout: float | str
     webhook_retries: int | str
     command: str
+    retroactive_outputs: bool = False  # outputs also for an alarm found after the read
 
     def changes(self) -> dict[str, object]:
         """Keyword arguments of AlarmService.define / update_definition (without the name)."""
         return {"trigger": self.trigger, "list_id": self.list_id, "cameras": list(self.cameras),
                 "priority": self.priority, "enabled": self.enabled, "webhook_url": self.webhook_url,
                 "webhook_timeout": self.webhook_timeout, "webhook_retries": self.webhook_retries,
-                "command": self.command}
+                "command": self.command, "retroactive_outputs": self.retroactive_outputs}
 
 
 class AlarmDefinitionDialog(SavingDialog[AlarmDefinitionForm]):
@@ -200,6 +202,11 @@ class AlarmDefinitionDialog(SavingDialog[AlarmDefinitionForm]):
                     yield quiet_input(id="alarm-definition-command", value=clean(d.command) if d else "",
                                       placeholder=_("none; or a name in [actions.commands]"))
                 yield Static("", id="alarm-definition-command-note")
+                with Horizontal(classes="field-row"):
+                    yield Static("", classes="field-label")
+                    yield Checkbox(_("Outputs also for alarms found after the read"),
+                                   d.retroactive_outputs if d is not None else False,
+                                   id="alarm-definition-retroactive", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button(_("Save"), id="alarm-definition-ok", variant="primary", compact=True)
                 yield Button(_("Cancel"), id="alarm-definition-no", compact=True)
@@ -258,6 +265,7 @@ class AlarmDefinitionDialog(SavingDialog[AlarmDefinitionForm]):
             webhook_timeout=as_timeout(self.query_one("#alarm-definition-timeout", Input).value),
             webhook_retries=as_retries(self.query_one("#alarm-definition-retries", Input).value),
             command=self.query_one("#alarm-definition-command", Input).value,
+            retroactive_outputs=self.query_one("#alarm-definition-retroactive", Checkbox).value,
         )
 
     def value(self) -> AlarmDefinitionForm:

@@ -319,7 +319,8 @@ class PlateRecognition(SQLModel, table=True):
 
     __tablename__ = "recognition"
     __table_args__ = (sa.Index("ix_recognition_at", "at"), sa.Index("ix_recognition_plate", "plate", "at"),
-                      sa.Index("ix_recognition_camera", "camera_id", "at"))
+                      sa.Index("ix_recognition_camera", "camera_id", "at"),
+                      sa.Index("ux_recognition_passage", "camera_id", "passage", unique=True))
     id: int | None = Field(default=None, primary_key=True)
     camera_id: int  # no FK: recognitions outlive a deleted camera until their retention ends
     at: datetime  # first seen (the stream's clock)
@@ -330,6 +331,10 @@ class PlateRecognition(SQLModel, table=True):
     reads: int = 1
     snapshot: str = Field(default="", max_length=500)
     source: str = Field(default="", max_length=200)  # worker host
+    # The passage's key: its plate and first-seen time (engine/recognition/passages.py).  Unique per
+    # camera, so a passage stored again (a late settle, a retried commit) updates its row; NULL on
+    # rows stored before it existed.
+    passage: str | None = Field(default=None, max_length=40)
 
 
 class Recording(SQLModel, table=True):
@@ -464,6 +469,8 @@ class AlarmDefinition(SQLModel, table=True):
     webhook_timeout: float = Field(default=5.0, sa_column_kwargs={"server_default": "5"})
     webhook_retries: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
     command: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
+    # Outputs for alarms found after the read (a list gained the plate): off, the vehicle has gone.
+    retroactive_outputs: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Alarm(SQLModel, table=True):
@@ -473,7 +480,8 @@ class Alarm(SQLModel, table=True):
 
     __tablename__ = "alarm"
     __table_args__ = (sa.Index("ix_alarm_at", "at"), sa.Index("ix_alarm_state", "state", "at"),
-                      sa.Index("ix_alarm_actions_pending", "actions_pending"))
+                      sa.Index("ix_alarm_actions_pending", "actions_pending"),
+                      sa.Index("ux_alarm_match", "definition_id", "match_id", unique=True))  # one per match
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
     definition_id: int | None = None

@@ -450,7 +450,8 @@ class MatchListService(Service):
         (manual 004's lists are meant for plates seen *now*; an operator adding a stolen car's plate
         wants to know it passed an hour ago).  Only the new entries are checked, so an import of a
         million plates costs one index build and one pass over the day's reads."""
-        from imtui.engine.matchlists.matcher import Hit, camera_selection, entry_fields, match_row, uses
+        from imtui.engine.alarm_flow import StoredRead, alarms_for_reads
+        from imtui.engine.matchlists.matcher import Hit, camera_selection, uses
         from imtui.storage.models import PlateMatch, PlateRecognition
 
         if not entries:
@@ -459,7 +460,7 @@ class MatchListService(Service):
         selections = {row.camera_id: camera_selection(row) for row in
                       (await s.execute(sa.select(c.c.camera_id, c.c.match_all, c.c.match_lists))).all()}
         since = utcnow() - timedelta(hours=RETRO_HOURS)
-        reads = [x for x in (await s.execute(sa.select(r.c.id, r.c.camera_id, r.c.plate, r.c.at)
+        reads = [x for x in (await s.execute(sa.select(r.c.id, r.c.camera_id, r.c.plate, r.c.country, r.c.at)
                                              .where(r.c.at >= since))).all()
                  if uses(selections.get(x.camera_id, (True, ())), view.id)]
         if not reads:
@@ -477,21 +478,12 @@ class MatchListService(Service):
         e = MatchListEntry.__table__
         ids = dict((await s.execute(sa.select(e.c.plate, e.c.id).where(
             e.c.list_id == view.id, e.c.plate.in_(sorted({hit.entry.plate for _x, hit in found}))))).all())
-        fields = await entry_fields(s, list(ids.values()))
-        rows = []
-        for x, hit in found:
-            entry = Entry(ids.get(hit.entry.plate, hit.entry.id), hit.entry.plate)
-            rows.append(match_row(Hit(view.id, view.name, entry, hit.rule), x.id, x.camera_id, x.plate, x.at, fields,
-                                  retroactive=True))
-        from imtui.engine.alarms import raise_for_matches
-        from imtui.storage.models import PlateRecognition as _R
-
-        ids = (await s.execute(sa.insert(m).returning(m.c.id, sort_by_parameter_order=True), rows)).scalars().all()
-        countries = dict((await s.execute(sa.select(_R.__table__.c.id, _R.__table__.c.country).where(
-            _R.__table__.c.id.in_([x.id for x, _hit in found])))).all())
-        await raise_for_matches(s, self.db, [{**row, "id": i, "country": countries.get(row["recognition_id"], "")}
-                                    for row, i in zip(rows, ids, strict=True)])
-        return len(rows)
+        hits = {x.id: Hit(view.id, view.name, Entry(ids.get(hit.entry.plate, hit.entry.id), hit.entry.plate), hit.rule)
+                for x, hit in found}
+        matched = [StoredRead(x.id, x.camera_id, x.plate, x.country, x.at) for x, _hit in found]
+        # the worker's path for live reads, here in this change's transaction (the plates and what they found)
+        result = await alarms_for_reads(self.db, matched, lambda read: [hits[read.id]], retroactive=True, session=s)
+        return result.matches
 
     # ------------------------------------------------------------------------------------------- files
 

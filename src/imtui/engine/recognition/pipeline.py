@@ -1,15 +1,22 @@
 """The worker's recognition pipeline: capture threads offer frames, a process pool sized to the
 cores reads them (imtui.lpr, models loaded once per process), and the worker's loop turns the
-reads into one recognition per vehicle passage (tracker) and stores them with a snapshot crop.
+reads into one recognition per vehicle passage (lpr/stream.py: the results back in stream order,
+then the tracker), stores each passage once with a snapshot crop (passages.py) and raises the
+alarms of the new ones (engine/alarm_flow.py).
 
 A camera is offered to the pool at most at its "maximum frames processed per second"; when its
 previous frames are still being read, a new frame is skipped rather than queued (a slow machine
 reads fewer frames, it does not fall behind).  The pool uses "spawn": the worker process has
 threads and an event loop, which a forked child must not inherit.
+
+A batch that cannot be stored (the database is down) is kept and stored again by the next drains
+for up to ``RETRY_SECONDS``: storing and matching are idempotent, so a retried commit whose first
+attempt did succeed adds nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -17,25 +24,28 @@ import queue
 import secrets
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
-import sqlalchemy as sa
 
-from imtui.engine.video.media import MediaStore
-from imtui.lpr.reader import PlateRead, deinterlace
-from imtui.lpr.settings import RecognitionSettings, from_dict, next_slot, to_dict
-from imtui.lpr.tracker import PassageTracker, Recognition
-from imtui.storage.db import Database
+from imtui.engine.alarm_flow import StoredRead, alarms_for_reads
 from imtui.engine.matchlists.matcher import Matcher
-from imtui.storage.models import PlateRecognition
+from imtui.engine.recognition.passages import Passage, store_passages
+from imtui.engine.video.media import MediaStore
+from imtui.lpr.reader import PlateRead
+from imtui.lpr.settings import RecognitionSettings, from_dict, to_dict
+from imtui.lpr.stream import CameraStream
+from imtui.lpr.tracker import Recognition
+from imtui.storage.db import Database
 
 log = logging.getLogger(__name__)
-IN_FLIGHT = 2  # frames of one camera being read at once, at most
 SNAPSHOT_DIR = "lpr"
+RETRY_SECONDS = 300.0  # a batch the database refused is tried again this long, then dropped (logged)
 
 _reader = None
 
@@ -57,23 +67,12 @@ def _read(frame: np.ndarray, settings: dict) -> list[PlateRead]:
 
 
 @dataclass
-class _Camera:
-    settings: RecognitionSettings
-    tracker: PassageTracker
-    next_t: float = float("-inf")
-    in_flight: int = 0
-    offered: int = 0
-    skipped: int = 0
-    last_frame: float = 0.0  # wall clock of the last result, to close passages of a silent stream
-
-
-@dataclass
 class LprPipeline:
     db: Database
     store: MediaStore
     host: str = ""
     processes: int = field(default_factory=lambda: os.cpu_count() or 1)
-    cameras: dict[int, _Camera] = field(default_factory=dict)
+    cameras: dict[int, CameraStream] = field(default_factory=dict)
     results: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     _pool: ProcessPoolExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -82,7 +81,13 @@ class LprPipeline:
     matched: int = 0
     alarms: int = 0
     recognised: int = 0  # passages stored since the worker started ("plates recognised this session")
-    _announced: dict[tuple[int, int], int] = field(default_factory=dict)  # (camera, passage) -> recognition id
+    _last_result: dict[int, float] = field(default_factory=dict)  # camera -> monotonic time of its last result
+    _to_store: list[tuple[float, Passage]] = field(default_factory=list)  # (first attempt, passage): retried
+    _to_match: list[tuple[float, StoredRead]] = field(default_factory=list)  # new reads whose alarms are due
+    _retry_at: float = 0.0  # after a refused write: no new attempt before this (monotonic)
+    _refusals: int = 0  # writes refused in a row (the wait doubles, 1 s to 30 s)
+    on_read: Callable[[], None] | None = None  # called from a pool thread when a frame's reads are in
+    on_outputs: Callable[[], None] | None = None  # called on the loop when alarms with outputs were raised
 
     def configure(self, wanted: dict[int, RecognitionSettings]) -> None:
         """Cameras with LPR on and their settings.  A camera turned off or changed ends its
@@ -92,10 +97,10 @@ class LprPipeline:
         with self._lock:
             for camera_id in list(self.cameras):
                 if wanted.get(camera_id) != self.cameras[camera_id].settings:
-                    self._ended += [(camera_id, r) for r in self.cameras.pop(camera_id).tracker.flush()]
+                    self._ended += [(camera_id, r) for r in self.cameras.pop(camera_id).flush()]
             for camera_id, settings in wanted.items():
                 if camera_id not in self.cameras:
-                    self.cameras[camera_id] = _Camera(settings, PassageTracker(settings.partial_seconds))
+                    self.cameras[camera_id] = CameraStream(settings)
             if self.cameras and self._pool is None:
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init_process)
@@ -106,83 +111,129 @@ class LprPipeline:
 
     def offer(self, camera_id: int, frame: np.ndarray, at: datetime) -> bool:
         """From a capture thread: read this frame if the camera's rate and the pool allow."""
-        cam = self.cameras.get(camera_id)
-        if cam is None or self._pool is None:
+        cam, pool = self.cameras.get(camera_id), self._pool
+        if cam is None or pool is None:
             return False
         t = at.timestamp()
         with self._lock:
-            if t < cam.next_t or cam.in_flight >= IN_FLIGHT:
-                cam.skipped += 1
-                return False
-            if cam.settings.max_fps > 0:
-                cam.next_t = next_slot(cam.next_t if cam.next_t > float("-inf") else t, t, cam.settings.max_fps)
-            cam.in_flight += 1
-            cam.offered += 1
-        try:
-            future = self._pool.submit(_read, frame, to_dict(cam.settings))
-        except RuntimeError:  # pool shutting down
-            with self._lock:
-                cam.in_flight -= 1
+            number = cam.admit(t)
+        if number is None:
             return False
-        future.add_done_callback(lambda f: self._done(camera_id, cam, t, frame, f))
+        try:
+            future = pool.submit(_read, frame, to_dict(cam.settings))
+        except RuntimeError:  # pool shutting down: the number still comes back, without reads
+            with self._lock:
+                cam.release()
+            self.results.put((camera_id, cam, number, t, [], None))
+            return False
+        future.add_done_callback(lambda f: self._done(camera_id, cam, number, t, frame, f))
         return True
 
-    def _done(self, camera_id: int, cam: _Camera, t: float, frame: np.ndarray, future: Future) -> None:
+    def _done(self, camera_id: int, cam: CameraStream, number: int, t: float, frame: np.ndarray,
+              future: Future) -> None:
         with self._lock:  # the camera the frame was offered for (a reconfigure replaces the entry)
-            cam.in_flight -= 1
+            cam.release()
         try:
             reads = future.result()
-        except Exception as exc:  # noqa: BLE001 - one bad frame must not stop recognition
-            log.warning("camera %s: plate reading failed: %s", camera_id, exc)
+        except (Exception, CancelledError) as exc:  # noqa: BLE001 - one bad frame must not stop recognition
+            if not isinstance(exc, CancelledError):
+                log.warning("camera %s: plate reading failed: %s", camera_id, exc)
             reads = []
-        self.results.put((camera_id, t, reads, frame if reads else None))
+        self.results.put((camera_id, cam, number, t, reads, frame if reads else None))
+        if self.on_read is not None:
+            self.on_read()
 
     async def finish(self) -> None:
         """The worker stops: wait for the frames being read, then store every open passage."""
-        import asyncio
-
         await asyncio.to_thread(self.close)
+        self._retry_at = 0.0  # one last attempt, whatever the wait
         await self.drain(everything=True)
+        if self._to_store or self._to_match:
+            log.error("stopping: %d passages not stored and %d not matched (the database refused them)",
+                      len(self._to_store), len(self._to_match))
 
     async def drain(self, everything: bool = False) -> int:
-        """On the worker's loop: feed the trackers, store finished passages; returns how many.
-        ``everything`` also ends the passages still open (the streams have stopped)."""
+        """On the worker's loop: feed the trackers in stream order, store finished passages; returns
+        how many passages ended or settled.  ``everything`` also ends the passages still open (the
+        streams have stopped)."""
         with self._lock:
             finished, self._ended = self._ended, []
         while True:
             try:
-                camera_id, t, reads, frame = self.results.get_nowait()
+                camera_id, cam, number, t, reads, frame = self.results.get_nowait()
             except queue.Empty:
                 break
-            cam = self.cameras.get(camera_id)
-            if cam is None:
-                continue
-            cam.last_frame = time.monotonic()
-            if frame is not None and cam.settings.interlaced:
-                frame = deinterlace(frame)  # the snapshot as the reader saw it, without combing
-            finished += [(camera_id, r) for r in cam.tracker.feed(t, reads, frame)]
-            finished += [(camera_id, r) for r in cam.tracker.settle(t)]  # a vehicle still in the picture
-        for camera_id, cam in self.cameras.items():  # a stream that stopped: close after the span
-            quiet = cam.last_frame and time.monotonic() - cam.last_frame > max(1.0, cam.settings.partial_seconds) + 1
+            if self.cameras.get(camera_id) is not cam:
+                continue  # read for settings since replaced: that stream's passages were ended then
+            self._last_result[camera_id] = time.monotonic()
+            finished += [(camera_id, r) for r in cam.result(number, t, reads, frame)]
+        for camera_id, cam in self.cameras.items():
+            # a stream that stopped: nothing being read and no result for longer than the span (frames
+            # still being read are no silence: under load one frame can take seconds)
+            last = self._last_result.get(camera_id, 0.0)
+            quiet = last and cam.in_flight == 0 and time.monotonic() - last > max(1.0, cam.settings.partial_seconds) + 1
             if everything or quiet:
-                finished += [(camera_id, r) for r in cam.tracker.flush()]
-                cam.last_frame = 0.0
-        if finished:
-            await self._store(finished)
+                finished += [(camera_id, r) for r in cam.flush()]
+                self._last_result[camera_id] = 0.0
+        await self._store(finished)
         return len(finished)
 
     async def _store(self, finished: list[tuple[int, Recognition]]) -> None:
-        """New recognitions are stored with their snapshot and matched (alarms follow); the end of
-        a passage announced earlier only updates its last-seen time and read count."""
-        rows, keys, ended = [], [], []
+        """Store the passages (each once: passages.py) with their snapshots, then match the new ones
+        and raise their alarms (alarm_flow.py).  What the database refuses is tried again by the next
+        drains (both steps are idempotent), for up to RETRY_SECONDS, waiting 1 s, 2 s ... 30 s between
+        attempts (a drain comes with every frame read: an outage must not take every one)."""
+        now = time.monotonic()
+        if finished:
+            self._to_store += [(now, p) for p in await asyncio.to_thread(self._passages, finished)]
+        if now < self._retry_at:
+            return
+        if self._to_store:
+            try:
+                stored = await store_passages(self.db, [p for _t, p in self._to_store])
+            except Exception as exc:  # noqa: BLE001 - keep reading; the batch is tried again
+                self._to_store = _keep(self._to_store, now, exc, "recognitions")
+                self._refused(now)
+                return
+            else:
+                self._to_store = []
+                new = [x.read for x in stored if x.new]
+                self.recognised += len(new)
+                self._to_match += [(now, r) for r in new]
+                unused = [x.passage.snapshot for x in stored if x.passage.snapshot and not x.snapshot_used]
+                if unused:  # the passage was stored already, with its own snapshot
+                    await asyncio.to_thread(self._delete, unused)
+        if self.matcher is None:
+            self._to_match = []
+        elif self._to_match:
+            matcher = self.matcher
+            try:
+                result = await alarms_for_reads(self.db, [r for _t, r in self._to_match],
+                                                lambda r: matcher.match(r.camera_id, r.plate))
+            except Exception as exc:  # noqa: BLE001
+                self._to_match = _keep(self._to_match, now, exc, "recognitions to match")
+                self._refused(now)
+                return
+            else:
+                self._to_match = []
+                self.matched += result.matches
+                self.alarms += len(result.alarms)
+                if self.on_outputs is not None and any(x.outputs for x in result.alarms):
+                    self.on_outputs()
+        self._refusals, self._retry_at = 0, 0.0
+
+    def _refused(self, now: float) -> None:
+        self._refusals += 1
+        self._retry_at = now + min(30.0, 2.0 ** (self._refusals - 1))
+
+    def _passages(self, finished: list[tuple[int, Recognition]]) -> list[Passage]:
+        """(In a thread.) The passages to store, each new one's snapshot written to the media store;
+        the end of a passage stored earlier brings no snapshot (its row has one)."""
+        out = []
         for camera_id, r in finished:
-            known = self._announced.pop((camera_id, r.passage), None) if r.announced else None
-            if known is not None:
-                ended.append(dict(rid=known, ls=datetime.fromtimestamp(r.last_seen, UTC), n=r.reads))
-                continue
             at = datetime.fromtimestamp(r.first_seen, UTC)
             snapshot = ""
-            if r.snapshot is not None and r.snapshot.size:
+            if not r.announced and r.snapshot is not None and r.snapshot.size:
                 snapshot = f"{SNAPSHOT_DIR}/{camera_id}/{at:%Y-%m-%d}/{at:%H%M%S}-{r.plate}-{secrets.token_hex(3)}.jpg"
                 try:
                     path = self.store.absolute(snapshot)
@@ -195,51 +246,27 @@ class LprPipeline:
                 except OSError as exc:
                     log.warning("cannot write plate snapshot: %s", exc)
                     snapshot = ""
-            rows.append(dict(camera_id=camera_id, at=at, last_seen=datetime.fromtimestamp(r.last_seen, UTC),
-                             plate=r.plate, country=r.country, confidence=r.confidence, reads=r.reads,
-                             snapshot=snapshot, source=self.host))
-            keys.append((camera_id, r.passage, r.open))
-        try:
-            async with self.db.write() as s:
-                t = PlateRecognition.__table__
-                ids = []
-                if rows:
-                    ids = (await s.execute(sa.insert(t).returning(t.c.id, sort_by_parameter_order=True),
-                                           rows)).scalars().all()
-                    if self.matcher is not None:
-                        await self._match(s, list(zip(ids, rows, strict=True)))
-                if ended:
-                    await s.execute(sa.update(t).where(t.c.id == sa.bindparam("rid")).values(
-                        last_seen=sa.bindparam("ls"), reads=sa.bindparam("n")), ended)
-            self.recognised += len(ids)
-            for (camera_id, passage, still_open), rid in zip(keys, ids, strict=True):
-                if still_open:  # announced by settle(): its end will update this row
-                    self._announced[(camera_id, passage)] = rid
-        except Exception as exc:  # noqa: BLE001 - keep reading; this batch is logged, not retried
-            log.error("cannot store %d recognitions: %s", len(rows), exc)
+            out.append(Passage(camera_id, r.plate, r.country, r.confidence, at,
+                               datetime.fromtimestamp(r.last_seen, UTC), r.reads, snapshot, self.host))
+        return out
 
-    async def _match(self, s, stored: list[tuple[int, dict]]) -> None:  # noqa: ANN001
-        """Each stored recognition against its camera's match lists, in the same transaction: a
-        recognition is never stored without its matches, nor a match without its recognition."""
-        from imtui.engine.matchlists.matcher import entry_fields, match_row
-        from imtui.storage.models import PlateMatch
-
-        assert self.matcher is not None
-        found = [(rid, row, hit) for rid, row in stored for hit in self.matcher.match(row["camera_id"], row["plate"])]
-        if not found:
-            return
-        from imtui.engine.alarms import raise_for_matches
-
-        fields = await entry_fields(s, [hit.entry.id for _r, _row, hit in found if hit.entry is not None])
-        rows = [match_row(hit, rid, row["camera_id"], row["plate"], row["at"], fields) for rid, row, hit in found]
-        m = PlateMatch.__table__
-        ids = (await s.execute(sa.insert(m).returning(m.c.id, sort_by_parameter_order=True), rows)).scalars().all()
-        countries = [row["country"] for _rid, row, _hit in found]
-        self.matched += len(found)
-        self.alarms += await raise_for_matches(s, self.db, [{**r, "id": i, "country": c}
-                                                   for r, i, c in zip(rows, ids, countries, strict=True)])
+    def _delete(self, snapshots: list[str]) -> None:
+        for snapshot in snapshots:
+            try:
+                Path(self.store.absolute(snapshot)).unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("cannot delete an unused plate snapshot: %s", exc)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _keep(items: list, now: float, exc: Exception, what: str) -> list:
+    """After a failed write: the items still worth retrying; the rest are dropped, said in the log."""
+    kept = [(t, x) for t, x in items if now - t < RETRY_SECONDS]
+    log.error("cannot store %d %s (tried again at the next drain): %s", len(kept), what, exc, exc_info=exc)
+    if len(kept) < len(items):
+        log.error("dropped %d %s the database refused for %g s", len(items) - len(kept), what, RETRY_SECONDS)
+    return kept

@@ -158,6 +158,10 @@ class Worker:
     lpr_processes: int | None = None  # None: one per core
     lpr: LprPipeline | None = None
     _ids: dict[str, int] = field(default_factory=dict)
+    # set from the pool's threads when a frame has been read, and when alarms with outputs were raised:
+    # the loop stores passages and the dispatcher runs outputs at once instead of at their next poll
+    _read: asyncio.Event = field(default_factory=asyncio.Event)
+    _actions_due: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.store = MediaStore(self.settings.media_dir)
@@ -207,14 +211,20 @@ class Worker:
                     except Exception as exc:  # noqa: BLE001
                         log.warning("event purge failed: %s", exc)
                 reload_at = time.monotonic() + RELOAD_SECONDS
+                tick = min(0.5, self.settings.heartbeat_seconds)
+                flushed = time.monotonic()
                 while not stop.is_set() and time.monotonic() < reload_at:
                     if time.monotonic() >= next_beat:
                         next_beat = time.monotonic() + self.settings.heartbeat_seconds
                         if await self.beat():
                             stop.set()
                             break
-                    await asyncio.sleep(min(0.5, self.settings.heartbeat_seconds))
-                    await self.flush()
+                    await _wait(self._read, tick)
+                    if time.monotonic() - flushed >= tick:
+                        await self.flush()
+                        flushed = time.monotonic()
+                    elif self.lpr is not None:  # a frame was read: its passage's alarm must not wait for the tick
+                        await self.lpr.drain()
         finally:
             actions.cancel()
             try:
@@ -240,8 +250,9 @@ class Worker:
         from imtui.engine.alarm_actions import dispatch_pending
 
         while not stop.is_set():
+            self._actions_due.clear()
             if not await dispatch_pending(self.db, self.settings, source=self.name):
-                await asyncio.sleep(0.5)
+                await _wait(self._actions_due, 0.5)
 
     async def register(self) -> None:
         import os
@@ -312,8 +323,10 @@ class Worker:
         if wanted and self.lpr is None:
             from imtui.engine.recognition.pipeline import LprPipeline
 
+            loop = asyncio.get_running_loop()
             self.lpr = LprPipeline(self.db, self.store, self.name, **(
-                {"processes": self.lpr_processes} if self.lpr_processes else {}))
+                {"processes": self.lpr_processes} if self.lpr_processes else {}),
+                on_read=lambda: _call_soon(loop, self._read.set), on_outputs=self._actions_due.set)
         if self.lpr is not None:
             try:
                 self.lpr.configure(wanted)
@@ -385,6 +398,23 @@ class Worker:
                 end = times.time(len(times.us) - 1) if len(times.us) else row.start_time
                 await s.execute(sa.update(r).where(r.c.id == row.id).values(
                     closed=True, frame_count=len(times.us), end_time=end))
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback) -> None:  # noqa: ANN001
+    """From another thread: ``callback`` on ``loop``, unless the loop has closed (the worker stopped)."""
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:
+        pass
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Until ``event`` is set or ``seconds`` have passed; the event is cleared for the next wait."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        pass
+    event.clear()
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, seconds: float | None = None) -> None:
