@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import sqlalchemy as sa
 
+from imtui.engine.recognition.lifetime import die_with
 from imtui.engine.video.media import MediaStore
 from imtui.lpr.reader import PlateRead, deinterlace
 from imtui.lpr.settings import RecognitionSettings, from_dict, next_slot, to_dict
@@ -40,9 +41,11 @@ SNAPSHOT_DIR = "lpr"
 _reader = None
 
 
-def _init_process() -> None:
-    """Pool process start: one thread each (the pool is the parallelism), the engine loaded once."""
+def _init_process(parent: int) -> None:
+    """Pool process start: it ends with ``parent`` (lifetime.py), one thread each (the pool is the
+    parallelism), the engine loaded once."""
     global _reader
+    die_with(parent)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     cv2.setNumThreads(1)
     from imtui.lpr.ocr import Ocr
@@ -98,7 +101,7 @@ class LprPipeline:
                     self.cameras[camera_id] = _Camera(settings, PassageTracker(settings.partial_seconds))
             if self.cameras and self._pool is None:
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_init_process)
+                                                 initializer=_init_process, initargs=(os.getpid(),))
             elif not self.cameras and self._pool is not None:
                 idle, self._pool = self._pool, None
         if idle is not None:
