@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 from textual.widgets import DataTable
 
-from conftest import seeded
+from conftest import ADMIN, seeded
 from imtui.applog import setup_logging
+from imtui.engine.matchlists.service import MatchListService
 from imtui.screens.editor import IncidentEditorScreen
+from imtui.screens.matchlists import MatchListsScreen
 from imtui.storage.db import Database
 from imtui.storage.models import Incident
 from pilot import make_app, notifications, settle, wait_for
@@ -76,4 +78,28 @@ async def test_a_refusal_the_screen_tells_is_not_told_again(sqlite_url: str, app
         await pilot.press("ctrl+s")  # a viewer may not save: the editor's save worker tells it
         await settle(app, pilot)
         assert notifications(app) == ["Permission denied."]
+    assert "failed" not in app_log.read_text()
+
+
+async def test_the_match_lists_open_without_a_failure(sqlite_url: str, app_log: Path) -> None:
+    """Found by this handler: the lists' load and the highlighted list's load both rebuilt the
+    plates' columns, one of them across an await, and the second failed ("column key 'mark'
+    already exists"), silently until now."""
+    await seeded(sqlite_url, 0)
+    db = Database(sqlite_url)
+    ml = MatchListService(db)
+    v = await ml.create(ADMIN, "Visitors", fields=["Host"])
+    await ml.import_file(ADMIN, v.id, "".join(f"Q{i:03d}Z,host {i}\n" for i in range(60)).encode())
+    await db.dispose()
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MatchListsScreen)
+        await wait_for(lambda: app.screen.query_one("#matchlist-entries", DataTable).row_count == 50, pilot=pilot)
+        await pilot.press("down", "up")  # another list and back: each highlight reloads the plates
+        await settle(app, pilot)
+        assert app.screen.query_one("#matchlist-entries", DataTable).row_count == 50
+        assert UNEXPECTED not in notifications(app)
     assert "failed" not in app_log.read_text()
