@@ -23,6 +23,7 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.permissions import Actor
 from imtui.engine.services import Services
 from imtui.i18n import _
+from imtui.screens.worker_errors import ReportingWorkerManager
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
@@ -37,6 +38,7 @@ class ImtuiApp(App[None]):
     def __init__(self, services: Services, user: str | None, login_hint: str | None = None,
                  worker: bool = False) -> None:
         super().__init__()
+        self._workers = ReportingWorkerManager(self)  # failed workers reach the operator and imtui.log
         self.with_worker = worker
         self.services = services
         self.user_name = user

@@ -190,16 +190,22 @@ def purge(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Only say what would be deleted."))] = False,
 ) -> None:
-    """Delete the incident projects older than the retention time (runs hourly in the app too)."""
+    """Delete the incident projects older than the retention time, the recordings past their
+    camera's retention and the events past events.keep_hours (the app and the worker do it hourly)."""
     from imtui.cli_admin import _run
 
-    async def both(s, a):  # noqa: ANN001, ANN202
-        return await s.retention.purge(a, dry_run=dry_run), await s.recordings.purge(a, dry_run=dry_run)
+    async def every(s, a):  # noqa: ANN001, ANN202
+        return (await s.retention.purge(a, dry_run=dry_run), await s.recordings.purge(a, dry_run=dry_run),
+                await s.events.purge(a, s.recordings.store, s.settings.events_keep_hours, dry_run=dry_run),
+                s.settings.events_keep_hours)
 
-    result, media = _run(ctx, both)
+    result, media, lpr, keep_hours = _run(ctx, every)
     data = {"count": result.count, "retention_days": result.retention_days, "cutoff": result.cutoff.isoformat(),
             "dry_run": dry_run, "sample_ids": result.sample, "recordings": media.deleted,
-            "recordings_held_as_evidence": media.held, "bytes_freed": media.bytes}
+            "recordings_held_as_evidence": media.held, "bytes_freed": media.bytes,
+            "events_keep_hours": keep_hours,
+            "recognitions": lpr.recognitions, "plate_matches": lpr.matches, "plate_crops": lpr.snapshots,
+            "events": lpr.events}
     if dry_run:
         human = _("Would delete {n:,} incident projects created before {cutoff} (retention {days} days).").format(
             n=result.count, cutoff=result.cutoff.isoformat(timespec="minutes"), days=result.retention_days)
@@ -212,6 +218,13 @@ def purge(
                      if dry_run else
                      _("Deleted {n:,} recordings past their camera's retention; {held:,} kept as evidence.")
                      ).format(n=media.deleted, held=media.held)
+    human += "\n" + (_("Would delete {n:,} plate recognitions ({crops:,} plate crops, {matches:,} list matches) "
+                       "and {events:,} camera events older than {hours:g} hours.")
+                     if dry_run else
+                     _("Deleted {n:,} plate recognitions ({crops:,} plate crops, {matches:,} list matches) "
+                       "and {events:,} camera events older than {hours:g} hours.")
+                     ).format(n=lpr.recognitions, crops=lpr.snapshots, matches=lpr.matches, events=lpr.events,
+                              hours=keep_hours)
     _emit(ctx.obj, human, data)
 
 

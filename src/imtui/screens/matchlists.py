@@ -138,13 +138,12 @@ class MatchListsScreen(AppAccess, Screen[None]):
     async def load_entries(self) -> None:
         view = self.current()
         table = self.query_one("#matchlist-entries", DataTable)
-        table.clear(columns=True)
-        self.rows = {}
-        if view is None:
-            return
-        if view.unlisted:
-            self.query_one("#matchlist-page", Static).update(_(
-                "Matches reads that are on none of a camera's other lists; it holds no plates."))
+        if view is None or view.unlisted:
+            table.clear(columns=True)
+            self.rows = {}
+            if view is not None:
+                self.query_one("#matchlist-page", Static).update(_(
+                    "Matches reads that are on none of a camera's other lists; it holds no plates."))
             return
         limit = int(self.query_one("#matchlist-rows", Select).value)  # type: ignore[arg-type]
         search = self.query_one("#matchlist-search", Input).value
@@ -155,6 +154,8 @@ class MatchListsScreen(AppAccess, Screen[None]):
             tell(self, exc.message, error=True)
             return
         self.total = page.total
+        table.clear(columns=True)  # after the read, with no await before the columns are added: the lists'
+        self.rows = {}  # load and a highlight both call this, and interleaved they added them twice
         table.add_column(" ", key="mark", width=1)
         table.add_column(_("Plate"), key="plate")
         for f in view.fields:

@@ -35,6 +35,7 @@ import numpy as np
 
 from imtui.engine.alarm_flow import StoredRead, alarms_for_reads
 from imtui.engine.matchlists.matcher import Matcher
+from imtui.engine.recognition.lifetime import die_with
 from imtui.engine.recognition.passages import Passage, store_passages
 from imtui.engine.video.media import MediaStore
 from imtui.lpr.reader import PlateRead
@@ -50,9 +51,11 @@ RETRY_SECONDS = 300.0  # a batch the database refused is tried again this long, 
 _reader = None
 
 
-def _init_process() -> None:
-    """Pool process start: one thread each (the pool is the parallelism), the engine loaded once."""
+def _init_process(parent: int) -> None:
+    """Pool process start: it ends with ``parent`` (lifetime.py), one thread each (the pool is the
+    parallelism), the engine loaded once."""
     global _reader
+    die_with(parent)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     cv2.setNumThreads(1)
     from imtui.lpr.ocr import Ocr
@@ -103,7 +106,7 @@ class LprPipeline:
                     self.cameras[camera_id] = CameraStream(settings)
             if self.cameras and self._pool is None:
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_init_process)
+                                                 initializer=_init_process, initargs=(os.getpid(),))
             elif not self.cameras and self._pool is not None:
                 idle, self._pool = self._pool, None
         if idle is not None:

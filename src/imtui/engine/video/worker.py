@@ -190,26 +190,14 @@ class Worker:
             self.store.check_space()
         except OSError as exc:
             await self.event(events.STORAGE_ERROR, None, str(exc))
-        last_purge = 0.0
         next_beat = 0.0
-        actions = asyncio.create_task(self.run_actions(stop), name="alarm-actions")
+        tasks = [asyncio.create_task(self.run_actions(stop), name="alarm-actions"),
+                 asyncio.create_task(self.run_purges(stop), name="purges")]
         try:
             while not stop.is_set():
                 await self.sync_cameras()
                 await self.sync_lpr()
                 await self.flush()
-                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                    last_purge = time.monotonic()
-                    try:
-                        await self.recordings.purge()
-                    except Exception as exc:  # noqa: BLE001
-                        log.warning("recording purge failed: %s", exc)
-                    try:
-                        gone = await events.purge(self.db, self.store, self.settings.events_keep_hours)
-                        if gone.events or gone.recognitions:
-                            log.info("event purge: %s", gone)
-                    except Exception as exc:  # noqa: BLE001
-                        log.warning("event purge failed: %s", exc)
                 reload_at = time.monotonic() + RELOAD_SECONDS
                 tick = min(0.5, self.settings.heartbeat_seconds)
                 flushed = time.monotonic()
@@ -226,11 +214,12 @@ class Worker:
                     elif self.lpr is not None:  # a frame was read: its passage's alarm must not wait for the tick
                         await self.lpr.drain()
         finally:
-            actions.cancel()
-            try:
-                await actions
-            except asyncio.CancelledError:
-                pass
+            for task in tasks:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
             for runner in list(self.runners.values()):
                 await runner.stop()
             self.runners.clear()
@@ -253,6 +242,26 @@ class Worker:
             self._actions_due.clear()
             if not await dispatch_pending(self.db, self.settings, source=self.name):
                 await _wait(self._actions_due, 0.5)
+
+    async def run_purges(self, stop: asyncio.Event) -> None:
+        """The recording and event (LPR reads, crops, matches) purges at start, then hourly, in their
+        own task: a long backlog must not hold up heartbeats (the first purge used to wait until the
+        host had been up an hour: time.monotonic() counts from the host's boot)."""
+        while not stop.is_set():
+            try:
+                await self.recordings.purge()
+            except Exception as exc:  # noqa: BLE001 - the database may be down: next time
+                log.warning("recording purge failed: %s", exc)
+            try:
+                gone = await events.purge(self.db, self.store, self.settings.events_keep_hours)
+                if gone.events or gone.recognitions or gone.matches:
+                    log.info("event purge: %s", gone)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("event purge failed: %s", exc)
+            try:
+                await asyncio.wait_for(stop.wait(), PURGE_EVERY_SECONDS)
+            except TimeoutError:
+                pass
 
     async def register(self) -> None:
         import os
