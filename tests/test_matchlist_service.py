@@ -169,6 +169,29 @@ async def test_export_round_trips_and_neutralises_formulas(db) -> None:  # noqa:
     assert table[1:] == [["??999", "'-minus", ""], ["AB123", 'says "hi", then\tleaves', "'=1+1"]]
 
 
+async def test_import_maps_header_columns_by_name_and_export_imports_back(db) -> None:  # noqa: ANN001
+    ml = service(db)
+    v = await ml.create(ADMIN, "Watch", fields=["Reason", "Owner"])
+    report = await ml.import_file(ADMIN, v.id, b"Plate,Owner,Reason\nAB123,Ann,stolen\nCD456,Bob,\n")
+    assert report.added == 2 and "line 1: the header row (Plate, Owner, Reason) names the columns." in report.notes
+    page = await ml.entries(ADMIN, v.id)
+    assert [(e.plate, e.values) for e in page.rows] == [("AB123", ("stolen", "Ann")), ("CD456", ("", "Bob"))]
+    with pytest.raises(InvalidInput, match='column "Colour" that is not a field of the list'):
+        await ml.import_file(ADMIN, v.id, b"Plate,Colour\nEF789,red\n")
+    tricky = {"EF789": {"Reason": "=HYPERLINK(\"http://x\")", "Owner": "'literal"},
+              "GH012": {"Reason": "-5", "Owner": "@home"}, "JK345": {"Reason": "'=x", "Owner": "+33 1, \"quoted\""}}
+    for plate, values in tricky.items():
+        await ml.add_entry(ADMIN, v.id, plate, values)
+    before = [(e.plate, e.values) for e in (await ml.entries(ADMIN, v.id)).rows]
+    data = "".join(await ml.export_lines(ADMIN, v.id)).encode("utf-8")
+    copy = await ml.create(ADMIN, "Copy", fields=["owner", "REASON"])  # other order and case: by name
+    await ml.import_file(ADMIN, copy.id, data)
+    after = [(e.plate, e.values[::-1]) for e in (await ml.entries(ADMIN, copy.id)).rows]
+    assert after == before and len(after) == 5
+    await ml.import_file(ADMIN, v.id, data, replace=True)  # the same list, replaced by its own export
+    assert [(e.plate, e.values) for e in (await ml.entries(ADMIN, v.id)).rows] == before
+
+
 async def test_camera_list_selection(db) -> None:  # noqa: ANN001
     from imtui.engine.recognition.service import LprService
     from imtui.engine.video.media import MediaStore
