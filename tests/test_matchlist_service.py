@@ -244,6 +244,22 @@ def test_cli_matchlist_round_trip(sqlite_url, tmp_path) -> None:  # noqa: ANN001
     assert r.returncode == 0 and out.read_text(encoding="utf-8").splitlines() == ["Plate,Owner", "??999,", "AB123,Ann"]
     r = run(*base, "matchlist", "export", "Watch", "--out", str(out))
     assert r.returncode == 2 and "the file exists" in (r.stdout + r.stderr)
+    # a header maps by name; an export imports back to the same list, formula guard and all
+    (tmp_path / "named.csv").write_text("owner,PLATE\n=cmd,EF789\n'quoted,GH012\n", encoding="utf-8")
+    r = run(*base, "matchlist", "import", "Watch", str(tmp_path / "named.csv"))
+    assert r.returncode == 0 and "2 plates added" in (r.stdout + r.stderr), r.stdout + r.stderr
+    r = run(*base, "matchlist", "export", "Watch", "--out", str(tmp_path / "again.csv"))
+    assert r.returncode == 0
+    assert (tmp_path / "again.csv").read_text(encoding="utf-8").splitlines() == [
+        "Plate,Owner", "??999,", "AB123,Ann", "EF789,'=cmd", "GH012,''quoted"]
+    r = run(*base, "matchlist", "import", "Watch", str(tmp_path / "again.csv"), "--replace")
+    assert r.returncode == 0 and "0 plates added, 4 updated" in (r.stdout + r.stderr), r.stdout + r.stderr
+    data = json.loads(run(*base, "--json", "matchlist", "show", "Watch").stdout)
+    assert {row["plate"]: row["fields"]["Owner"] for row in data["rows"]} == {
+        "??999": "", "AB123": "Ann", "EF789": "=cmd", "GH012": "'quoted"}
+    (tmp_path / "bad-header.csv").write_text("Plate,Reason\nAB123,x\n", encoding="utf-8")
+    r = run(*base, "matchlist", "import", "Watch", str(tmp_path / "bad-header.csv"))
+    assert r.returncode == 2 and '"Reason"' in (r.stdout + r.stderr) and "nothing was imported" in (r.stdout + r.stderr)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"OK1\nB@D\n")
     r = run(*base, "matchlist", "import", "Watch", str(bad))
@@ -253,7 +269,7 @@ def test_cli_matchlist_round_trip(sqlite_url, tmp_path) -> None:  # noqa: ANN001
     r = run(*base, "matchlist", "field", "rename", "Watch", "Owner", "Driver")
     assert r.returncode == 0 and "Driver" in (r.stdout + r.stderr)
     r = run(*base, "matchlist", "list")
-    assert "Watch\t1\t" in (r.stdout + r.stderr) and "Unlisted license plates" in (r.stdout + r.stderr)
+    assert "Watch\t3\t" in (r.stdout + r.stderr) and "Unlisted license plates" in (r.stdout + r.stderr)
 
 
 # -- matching: the worker's matcher, retroactive matches ----------------------------------------------
