@@ -109,7 +109,8 @@ def measure(limit: int = 0, errors: bool = False, max_seconds: float = 0.0) -> d
     cpu = sorted(os.sched_getaffinity(0))[-1]
     env = dict(os.environ, **ONE_THREAD)
     code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import os; "
-            f"os.sched_setaffinity(0, {{{cpu}}}); import lpr; lpr.child({limit}, __import__('pathlib').Path({str(predictions)!r}), {max_seconds!r})")
+            f"os.sched_setaffinity(0, {{{cpu}}}); import lpr; "
+            f"lpr.child({limit}, __import__('pathlib').Path({str(predictions)!r}), {max_seconds!r})")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO_DIR)
     if done.returncode != 0:
