@@ -103,9 +103,9 @@ def parse_import(data: bytes, field_names: Sequence[str], *, max_line_chars: int
     ``field_names`` are the list's custom fields in order.  Under a header row its column names say
     which field each column fills (case-insensitive, any order; an unknown name is refused); without
     one, the columns after the plate fill them in order.  Fields without a column stay "".  A cell
-    that an export guarded with a leading ``'`` loses it.  The file is checked as a whole before any row is parsed (binary data,
-    over-long lines), so a hostile or wrong file fails fast and in bounded memory.  Linear in the
-    file's size: a million lines take a few seconds.
+    that an export guarded with a leading ``'`` loses it.  The file is checked as a whole before
+    any row is parsed (binary data, over-long lines), so a hostile or wrong file fails fast and in
+    bounded memory.  Linear in the file's size: a million lines take a few seconds.
     """
     text, encoding = _decode(data)
     text = _unify_newlines(text)
