@@ -65,8 +65,8 @@ class CountingOcr:
     def crop(self, image: np.ndarray, box: ocr_module.TextBox) -> np.ndarray:
         return self.inner.crop(image, box)
 
-    def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        return self.inner.recognise(crops)
+    def recognise(self, crops: list[np.ndarray], deadline: float | None = None) -> list[tuple[str, float] | None]:
+        return self.inner.recognise(crops, deadline)
 
 
 def test_pass_two_looks_around_pass_one_text_first_and_stops_when_confident(reader: PlateReader) -> None:

@@ -13,13 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imtui.engine.matchlists import files
+from imtui.engine.matchlists.columns import export_csv, neutralise, unneutralise
 from imtui.engine.matchlists.files import (
     NO_PLATES,
     ImportFileError,
     ImportResult,
     ImportRow,
-    export_csv,
-    neutralise,
     parse_import,
 )
 from imtui.lpr.matching import normalise_plate
@@ -58,7 +57,7 @@ def test_whitespace_only_file_holds_no_plates() -> None:
 def test_header_only_file_holds_no_plates() -> None:
     result = parse("Plate,Owner\r\n", ("Owner",))
     assert result.rows == [] and result.header is True
-    assert result.notes[-2:] == ["line 1: the header row (Plate, Owner) was skipped.", NO_PLATES]
+    assert result.notes[-2:] == ["line 1: the header row (Plate, Owner) names the columns.", NO_PLATES]
 
 
 def test_blank_lines_and_empty_spreadsheet_rows_are_skipped_and_lines_still_count() -> None:
@@ -309,19 +308,56 @@ def test_value_longer_than_500_characters_is_refused() -> None:
 @pytest.mark.parametrize("header", ["Plate,Owner", "plate", "Licence plate;Owner", "LICENSE_PLATE\tOwner",
                                     "Number-Plate|Owner", "registration,Owner", " Plate ,Owner"])
 def test_header_by_name(header: str) -> None:
-    result = parse(f"{header}\nAB123\n", ("Colour",))
+    result = parse(f"{header}\nAB123\n", ("Owner",))
     assert result.header is True and plates(result) == ["AB123"]
 
 
 def test_header_by_field_names() -> None:
     result = parse("Kennzeichen;halter;FARBE\nAB123;Weiß;rot\n", ("Halter", "Farbe"))
     assert result.header is True and result.rows == [ImportRow(2, "AB123", ("Weiß", "rot"))]
-    assert "line 1: the header row (Kennzeichen, halter, FARBE) was skipped." in result.notes
+    assert "line 1: the header row (Kennzeichen, halter, FARBE) names the columns." in result.notes
 
 
 def test_header_by_failing_the_plate_rules() -> None:
-    result = parse("Kfz (DE),Halter\nAB123,x\n", ("Owner",))
-    assert result.header is True and plates(result) == ["AB123"]
+    result = parse("Kfz (DE),Halter\nAB123,x\n", ("Halter",))
+    assert result.header is True and result.rows == [ImportRow(2, "AB123", ("x",))]
+
+
+def test_header_columns_map_by_name_in_any_order_and_case() -> None:
+    """The issue's file: Plate,Owner,Reason into a list whose fields are Reason, Owner."""
+    result = parse("Plate,Owner,Reason\nAB123,Ann,stolen\nCD456,Bob,\n", ("Reason", "Owner"))
+    assert result.rows == [ImportRow(2, "AB123", ("stolen", "Ann")), ImportRow(3, "CD456", ("", "Bob"))]
+    result = parse("oWNER;rEASON;PLATE\nAnn;stolen;ab 123\n", ("Reason", "Owner"))
+    assert result.header is True and result.rows == [ImportRow(2, "AB123", ("stolen", "Ann"))]
+    result = parse("Reason,Plate\nstolen,AB123\n", ("Colour", "Reason", "Owner"))  # fields left out
+    assert result.rows == [ImportRow(2, "AB123", ("", "stolen", ""))]
+    assert "line 1: the header row (Reason, Plate) names the columns. No column for Colour, Owner: " \
+           "those fields stay empty." in result.notes
+
+
+def test_header_with_an_unknown_column_is_refused_naming_it() -> None:
+    error = refused("Plate,Owner,Reason\nAB123,Ann,stolen\n", ("Owner", "Colour"))
+    assert error.line == 1
+    assert error.reason == ('the header row names a column "Reason" that is not a field of the list (its fields '
+                            "are Owner, Colour); rename the column, add the field first or remove the column")
+    assert '"Halter"' in refused("Kfz (DE),Halter\nAB123,x\n", ("Owner",)).reason
+    assert "it has no custom fields" in refused("Plate,Owner\nAB123,x\n").reason
+    assert "twice" in refused("Plate,Owner,owner\nAB123,x,y\n", ("Owner",)).reason
+    escaped = refused("Plate,\x1b[31mRed\nAB123,x\n", ("Owner",)).reason
+    assert "\x1b" not in escaped and "\\x1b[31mRed" in escaped
+
+
+def test_header_refuses_values_in_columns_it_does_not_name() -> None:
+    error = refused("Owner,Plate,,\nAnn,AB123\nBob,CD456,,lost\n", ("Owner",))
+    assert error.line == 3 and error.reason.startswith('"lost" is in column 4, which the header row does not name')
+    result = parse("Owner,Plate,,\nAnn,AB123,,\n", ("Owner",))  # empty unnamed columns are no values
+    assert result.rows == [ImportRow(2, "AB123", ("Ann",))]
+
+
+def test_without_header_columns_map_by_position() -> None:
+    result = parse("AB123,Ann,stolen\nCD456,Bob\n", ("Owner", "Reason"))
+    assert result.header is False
+    assert result.rows == [ImportRow(1, "AB123", ("Ann", "stolen")), ImportRow(2, "CD456", ("Bob", ""))]
 
 
 def test_a_plate_on_the_first_line_is_no_header() -> None:
@@ -364,9 +400,14 @@ def test_formula_starts_are_neutralised(cell: str) -> None:
     assert neutralise(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["", "AB123", "a=b", "'=x", " =x", "Müller", "1+1"])
+@pytest.mark.parametrize("cell", ["", "AB123", "a=b", " =x", "Müller", "1+1"])
 def test_other_cells_pass_unchanged(cell: str) -> None:
-    assert neutralise(cell) == cell
+    assert neutralise(cell) == cell == unneutralise(cell)
+
+
+@pytest.mark.parametrize("cell", ["'", "'=x", "'abc", "''"])
+def test_a_literal_leading_quote_is_guarded_too_so_import_can_tell_it(cell: str) -> None:
+    assert neutralise(cell) == "'" + cell and unneutralise(neutralise(cell)) == cell
 
 
 def test_export_neutralises_every_cell_including_field_names() -> None:
@@ -395,11 +436,40 @@ def test_export_then_import_gives_back_the_list() -> None:
         ("AB123", ("Smith, John", 'He said "stop"', "red")),
         ("CD_45?", ("Jürgen Weiß", "first line\nsecond line", "")),
         ("EF789", ("", "", "")),
-        ("GH012", ("'=1+1", "semi;colon|bar\tand tab", "'-")),  # neutralised cells keep their quote
-        ("??9", ("Łukasz", "€ 5", "'@home")),
+        ("GH012", ("=1+1", "semi;colon|bar\tand tab", "-")),  # the guard comes off
+        ("??9", ("Łukasz", "€ 5", "@home")),
     ]
     again = parse_import("".join(export_csv(names, [(r.plate, r.fields) for r in result.rows])).encode(), names)
-    assert again.rows == result.rows  # a neutralised cell gets its quote once, not on every round
+    assert again.rows == result.rows
+
+
+# Entries as the list stores them: plates in stored form; values stripped, without control
+# characters but tab and line feed; field names stripped, without control characters, unique by case.
+_TEXT = st.characters(blacklist_categories=("Cc", "Cs"))
+_VALUE = st.text(_TEXT | st.sampled_from("\t\n"), max_size=12).map(str.strip)
+_TRICKY = st.sampled_from(["=1+1", "+33 1", "-", "@SUM(A1)", "'", "'=x", "''", "'abc", "=", "a\tb", "x\ny", "'\tx"])
+_PLATE = st.from_regex(r"[A-Z0-9?]{1,6}(_[A-Z0-9]{1,4})?", fullmatch=True).filter(
+    lambda p: _stored(p) == p)
+_NAME = st.text(_TEXT, min_size=1, max_size=8).filter(lambda n: n.strip() == n)
+
+
+def _stored(plate: str) -> str | None:
+    try:
+        return normalise_plate(plate)[0]
+    except ValueError:
+        return None
+
+
+@given(st.lists(_NAME | st.sampled_from(["=cmd", "'x", "Plate", "-"]), max_size=4, unique_by=str.casefold),
+       st.dictionaries(_PLATE, st.lists(_TRICKY | _VALUE, min_size=4, max_size=4), max_size=6))
+def test_export_then_import_is_the_identity(names: list[str], entries: dict[str, list[str]]) -> None:
+    """Whatever the list holds -- values starting with = + - @, a literal leading ', quotes, the
+    delimiters, line feeds -- its export imports back to the same entries."""
+    stored = [(plate, tuple(values[:len(names)])) for plate, values in sorted(entries.items())]
+    data = "".join(export_csv(names, stored)).encode("utf-8")
+    result = parse_import(data, names)
+    assert result.header is True
+    assert [(row.plate, row.fields) for row in result.rows] == stored
 
 
 # ------------------------------------------------------------------------------------------------ size

@@ -169,6 +169,29 @@ async def test_export_round_trips_and_neutralises_formulas(db) -> None:  # noqa:
     assert table[1:] == [["??999", "'-minus", ""], ["AB123", 'says "hi", then\tleaves', "'=1+1"]]
 
 
+async def test_import_maps_header_columns_by_name_and_export_imports_back(db) -> None:  # noqa: ANN001
+    ml = service(db)
+    v = await ml.create(ADMIN, "Watch", fields=["Reason", "Owner"])
+    report = await ml.import_file(ADMIN, v.id, b"Plate,Owner,Reason\nAB123,Ann,stolen\nCD456,Bob,\n")
+    assert report.added == 2 and "line 1: the header row (Plate, Owner, Reason) names the columns." in report.notes
+    page = await ml.entries(ADMIN, v.id)
+    assert [(e.plate, e.values) for e in page.rows] == [("AB123", ("stolen", "Ann")), ("CD456", ("", "Bob"))]
+    with pytest.raises(InvalidInput, match='column "Colour" that is not a field of the list'):
+        await ml.import_file(ADMIN, v.id, b"Plate,Colour\nEF789,red\n")
+    tricky = {"EF789": {"Reason": "=HYPERLINK(\"http://x\")", "Owner": "'literal"},
+              "GH012": {"Reason": "-5", "Owner": "@home"}, "JK345": {"Reason": "'=x", "Owner": "+33 1, \"quoted\""}}
+    for plate, values in tricky.items():
+        await ml.add_entry(ADMIN, v.id, plate, values)
+    before = [(e.plate, e.values) for e in (await ml.entries(ADMIN, v.id)).rows]
+    data = "".join(await ml.export_lines(ADMIN, v.id)).encode("utf-8")
+    copy = await ml.create(ADMIN, "Copy", fields=["owner", "REASON"])  # other order and case: by name
+    await ml.import_file(ADMIN, copy.id, data)
+    after = [(e.plate, e.values[::-1]) for e in (await ml.entries(ADMIN, copy.id)).rows]
+    assert after == before and len(after) == 5
+    await ml.import_file(ADMIN, v.id, data, replace=True)  # the same list, replaced by its own export
+    assert [(e.plate, e.values) for e in (await ml.entries(ADMIN, v.id)).rows] == before
+
+
 async def test_camera_list_selection(db) -> None:  # noqa: ANN001
     from imtui.engine.recognition.service import LprService
     from imtui.engine.video.media import MediaStore
@@ -221,6 +244,22 @@ def test_cli_matchlist_round_trip(sqlite_url, tmp_path) -> None:  # noqa: ANN001
     assert r.returncode == 0 and out.read_text(encoding="utf-8").splitlines() == ["Plate,Owner", "??999,", "AB123,Ann"]
     r = run(*base, "matchlist", "export", "Watch", "--out", str(out))
     assert r.returncode == 2 and "the file exists" in (r.stdout + r.stderr)
+    # a header maps by name; an export imports back to the same list, formula guard and all
+    (tmp_path / "named.csv").write_text("owner,PLATE\n=cmd,EF789\n'quoted,GH012\n", encoding="utf-8")
+    r = run(*base, "matchlist", "import", "Watch", str(tmp_path / "named.csv"))
+    assert r.returncode == 0 and "2 plates added" in (r.stdout + r.stderr), r.stdout + r.stderr
+    r = run(*base, "matchlist", "export", "Watch", "--out", str(tmp_path / "again.csv"))
+    assert r.returncode == 0
+    assert (tmp_path / "again.csv").read_text(encoding="utf-8").splitlines() == [
+        "Plate,Owner", "??999,", "AB123,Ann", "EF789,'=cmd", "GH012,''quoted"]
+    r = run(*base, "matchlist", "import", "Watch", str(tmp_path / "again.csv"), "--replace")
+    assert r.returncode == 0 and "0 plates added, 4 updated" in (r.stdout + r.stderr), r.stdout + r.stderr
+    data = json.loads(run(*base, "--json", "matchlist", "show", "Watch").stdout)
+    assert {row["plate"]: row["fields"]["Owner"] for row in data["rows"]} == {
+        "??999": "", "AB123": "Ann", "EF789": "=cmd", "GH012": "'quoted"}
+    (tmp_path / "bad-header.csv").write_text("Plate,Reason\nAB123,x\n", encoding="utf-8")
+    r = run(*base, "matchlist", "import", "Watch", str(tmp_path / "bad-header.csv"))
+    assert r.returncode == 2 and '"Reason"' in (r.stdout + r.stderr) and "nothing was imported" in (r.stdout + r.stderr)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"OK1\nB@D\n")
     r = run(*base, "matchlist", "import", "Watch", str(bad))
@@ -230,7 +269,7 @@ def test_cli_matchlist_round_trip(sqlite_url, tmp_path) -> None:  # noqa: ANN001
     r = run(*base, "matchlist", "field", "rename", "Watch", "Owner", "Driver")
     assert r.returncode == 0 and "Driver" in (r.stdout + r.stderr)
     r = run(*base, "matchlist", "list")
-    assert "Watch\t1\t" in (r.stdout + r.stderr) and "Unlisted license plates" in (r.stdout + r.stderr)
+    assert "Watch\t3\t" in (r.stdout + r.stderr) and "Unlisted license plates" in (r.stdout + r.stderr)
 
 
 # -- matching: the worker's matcher, retroactive matches ----------------------------------------------

@@ -225,7 +225,12 @@ async def test_draft_list_add_selected_to_existing_and_all_to_new(sqlite_url: st
 
 async def test_realtime_project_follows_a_view_switch(sqlite_url: str, tmp_path: Path) -> None:
     await world(sqlite_url, tmp_path / "media")
+    busy = "synthetic:?size=160x120&fps=2&every=6&cross=6"  # one vehicle after another: recorded throughout
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
+    for camera_id in (1, 2, 3, 4):  # each camera recorded from 30 s ago to 90 s ahead
+        await record_into(sqlite_url, tmp_path / "media", camera_id, SyntheticCamera.from_source(busy, start=since), 120)
     store = MediaStore(tmp_path / "media")
+    store.live_path(4).unlink()  # as if the worker had not shown camera 4 yet
     frame, _ = camera().frame(100)
     store.write_live(3, frame, T0 + timedelta(seconds=25), 0.04)  # what a worker leaves for live mode
     app = make_app(sqlite_url, media_dir=tmp_path / "media", image_mode="unicode")
@@ -255,6 +260,7 @@ async def test_realtime_project_follows_a_view_switch(sqlite_url: str, tmp_path:
         await settle(app, pilot)
         assert screen.project is None
         created = [m for m in notifications(app) if "created" in m]
+        assert created[-1].endswith("created with 4 sequences.")
         new_id = int(created[-1].split()[2])
     seqs = sorted((await project(sqlite_url, new_id)).sequences, key=lambda q: (q.start_time, q.camera_id))
     assert [q.camera_id for q in seqs] == [3, 4, 1, 2]

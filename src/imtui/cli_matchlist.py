@@ -191,8 +191,9 @@ def plate_cmd(
 def import_cmd(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help=_("List ID or name."))],
-    path: Annotated[Path, typer.Argument(help=_(".txt or .csv: plate, then the custom fields in order; '-' reads "
-                                                "standard input."))],
+    path: Annotated[Path, typer.Argument(help=_(".txt or .csv: a header row names the columns (Plate and the "
+                                                "custom fields, any order); without one, plate then the fields in "
+                                                "order; '-' reads standard input."))],
     replace: Annotated[bool, typer.Option("--replace", help=_("Replace the list instead of adding to it."))] = False,
 ) -> None:
     """Import plates from a comma-separated file (encoding, delimiter and header are detected)."""

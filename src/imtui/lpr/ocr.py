@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,11 +108,28 @@ class Ocr:
     def crop(self, image: np.ndarray, box: TextBox) -> np.ndarray:
         return self._crop(image, box.points.copy())
 
-    def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    def recognise(self, crops: list[np.ndarray], deadline: float | None = None) -> list[tuple[str, float] | None]:
+        """(text, score) per crop.  With a ``deadline`` (a ``time.perf_counter()`` value) the crops
+        go in the recogniser's own batches -- ordered by width as rapidocr orders them, so each
+        batch and its reads are the same as in one call -- and no batch starts once the deadline
+        has passed: the crops left out are None.  A batch already running is not cut: ONNX Runtime
+        cannot interrupt a call."""
         if not crops:
             return []
-        out = self._rec(self._rec_input(img=crops, return_word_box=False))
-        return [(str(t), float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+        if deadline is None:
+            out = self._rec(self._rec_input(img=crops, return_word_box=False))
+            return [(str(t), float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+        order = [int(i) for i in np.argsort(np.array([c.shape[1] / float(c.shape[0]) for c in crops]))]
+        size = max(1, int(self._rec.rec_batch_num))
+        reads: list[tuple[str, float] | None] = [None] * len(crops)
+        for start in range(0, len(order), size):
+            if time.perf_counter() >= deadline:
+                break
+            batch = order[start:start + size]
+            out = self._rec(self._rec_input(img=[crops[i] for i in batch], return_word_box=False))
+            for i, t, s in zip(batch, out.txts, out.scores, strict=True):
+                reads[i] = (str(t), float(s))
+        return reads
 
 
 def shared(threads: int = 1) -> Ocr:

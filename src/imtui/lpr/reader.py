@@ -5,7 +5,9 @@ recogniser reads tight crops cut from the full-resolution frame.  Only when no p
 reaches "stop recognition above" does pass 2 run, within the frame's time budget, with the
 detector at 1280 px: first around the text pass 1 saw but did not read as a confident plate,
 then over the whole frame in tiles, centre first, stopping as soon as a confident plate is in.
-Both passes' candidates are pooled.  In a stream, text touching the picture's border is not read
+Both passes' candidates are pooled.  "Max seconds per frame" is a deadline over both passes: no
+detector or recogniser call starts after it (one already running cannot be cut), and the frame
+gives what was read by then.  In a stream, text touching the picture's border is not read
 (a plate half in the picture reads as a wrong plate).  Each candidate is fitted to the camera's
 country modules (look-alike characters corrected only where a format fixes the class) and ranked
 by the recogniser's confidence, with a bonus for fitting a national format and for plate-like
@@ -54,6 +56,7 @@ class FrameResult:
     reads: list[PlateRead]
     ms: float
     passes: int
+    cut: bool = False  # the time budget ran out before the reader was done
 
 
 def modules_for(codes: tuple[str, ...]) -> list[CountryModule]:
@@ -98,6 +101,7 @@ class PlateReader:
         settings = settings or RecognitionSettings()
         modules = modules if modules is not None else modules_for(settings.countries)
         started = time.perf_counter()
+        deadline = started + settings.max_seconds_per_frame if settings.max_seconds_per_frame else None
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         if settings.interlaced:
@@ -114,18 +118,19 @@ class PlateReader:
         settled: list[TextBox] = []  # boxes read confidently as something other than a plate
         looked = self._filtered(self.ocr.detect(work, PASS1_SIDE), settled, frame_h, work.shape[:2], settings,
                                 whole_only)
-        pooled = self._read_boxes(work, looked, settled, frame_h, settings, modules, (ax, ay), whole_only)
+        pooled = self._read_boxes(work, looked, settled, frame_h, settings, modules, (ax, ay), whole_only, deadline)
         passes = 1
-        if self._pass2_needed(pooled, work, settings, started):
+        if not _past(deadline) and self._pass2_needed(pooled, work, settings, started):
             passes = 2
             unread = [b for b in looked if not any(b is s for s in settled)]
-            for boxes in self._detect_pass2(work, _around(unread, work.shape[:2])):
-                pooled += self._read_boxes(work, boxes, settled, frame_h, settings, modules, (ax, ay), whole_only)
+            for boxes in self._detect_pass2(work, _around(unread, work.shape[:2]), deadline):
+                pooled += self._read_boxes(work, boxes, settled, frame_h, settings, modules, (ax, ay), whole_only,
+                                           deadline)
                 if _settled(pooled, settings):
                     break  # the rest would cost detector time for nothing
         reads = _choose(pooled, settings)
         trim_heap()
-        return FrameResult(reads, (time.perf_counter() - started) * 1000, passes)
+        return FrameResult(reads, (time.perf_counter() - started) * 1000, passes, _past(deadline))
 
     @staticmethod
     def _pass2_needed(pooled: list[PlateRead], work: np.ndarray, settings: RecognitionSettings,
@@ -140,17 +145,17 @@ class PlateReader:
 
     def _read_boxes(self, work: np.ndarray, boxes: list[TextBox], settled: list[TextBox], frame_h: int,
                     settings: RecognitionSettings, modules: list[CountryModule], offset: tuple[int, int],
-                    whole_only: bool) -> list[PlateRead]:
+                    whole_only: bool, deadline: float | None) -> list[PlateRead]:
         """Read the boxes that can hold characters of the configured heights.  Pass 2 re-reads
         what pass 1 found, since its tighter box often reads better (skipping every box inside one
         of pass 1's cost .05 of US accuracy), except inside boxes ``settled`` as confidently
         not a plate (a date, a shop sign): the recogniser would say the same again."""
         boxes = self._filtered(boxes, settled, frame_h, work.shape[:2], settings, whole_only)
-        if not boxes:
+        if not boxes or _past(deadline):
             return []
         crops = [self.ocr.crop(work, b) for b in boxes]
-        texts = self.ocr.recognise(crops)
-        reads = [(b, t, s) for b, (t, s) in zip(boxes, texts, strict=True)]
+        texts = self.ocr.recognise(crops, deadline)
+        reads = [(b, ts[0], ts[1]) for b, ts in zip(boxes, texts, strict=True) if ts is not None]
         for b, t, score in reads:
             text = normalise(t)
             if score >= settings.stop_above and not (any(c.isalpha() for c in text) and any(c.isdigit() for c in text)):
@@ -171,20 +176,26 @@ class PlateReader:
         return [b for b in boxes if lo <= b.height * BOX_TO_CHAR <= hi and b.height * 0.8 <= b.width <= b.height * 15
                 and not (whole_only and _cut(b, w, h)) and not any(_inside(b.rect, s.rect) for s in settled)]
 
-    def _detect_pass2(self, work: np.ndarray, around: list[tuple[int, int, int, int]]) -> Iterator[list[TextBox]]:
+    def _detect_pass2(self, work: np.ndarray, around: list[tuple[int, int, int, int]],
+                      deadline: float | None) -> Iterator[list[TextBox]]:
         """Pass 2's detector at PASS2_SIDE's scale, one batch of boxes at a time so the reader can
         stop as soon as a confident plate is in: first around pass 1's unread boxes (``around``,
         x, y, w, h in ``work``'s pixels: pass 1 saw text there, often a plate whose box missed a
         character), then the whole frame tile by tile, centre first, in tiles of at most
         TILE_PIXELS (the detector's memory follows its input's size).  Tiles overlap by
         TILE_OVERLAP px at the detector's scale (wider text is big enough for pass 1); a box cut
-        by a tile's inner edge is dropped there, as it is whole in the neighbouring tile."""
+        by a tile's inner edge is dropped there, as it is whole in the neighbouring tile.  Nothing
+        more once the ``deadline`` has passed."""
         h, w = work.shape[:2]
         scale = min(1.0, PASS2_SIDE / max(h, w))
         for x, y, rw, rh in around:
+            if _past(deadline):
+                return
             found = self.ocr.detect(work[y:y + rh, x:x + rw], max(32, round(max(rw, rh) * scale)))
             yield [TextBox(b.points + np.array([x, y], dtype=np.float32), b.score) for b in found]
         for x0, y0, x1, y1 in _tiles(h, w, scale):
+            if _past(deadline):
+                return
             boxes: list[TextBox] = []
             piece = work[y0:y1, x0:x1]
             for b in self.ocr.detect(piece, max(1, round(max(y1 - y0, x1 - x0) * scale))):
@@ -233,6 +244,10 @@ def _tiles(h: int, w: int, scale: float) -> list[tuple[int, int, int, int]]:
     ys = [round(j * (h - th) / (ny - 1)) if ny > 1 else 0 for j in range(ny)]
     tiles = [(x, y, x + tw, y + th) for y in ys for x in xs]
     return sorted(tiles, key=lambda t: abs(t[0] + t[2] - w) + abs(t[1] + t[3] - h))  # centre first
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def _pass2_cost() -> float:

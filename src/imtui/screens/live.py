@@ -23,7 +23,7 @@ from textual.widgets import Footer, Select, Static
 from imtui.engine.errors import ServiceError
 from imtui.engine.video.realtime import RealtimeProject
 from imtui.engine.video.views import ViewInfo
-from imtui.i18n import _
+from imtui.i18n import _, ngettext
 from imtui.screens.base import AppAccess
 from imtui.screens.frame_view import FrameView, prepare
 from imtui.screens.render import options, safe, tell
@@ -162,8 +162,8 @@ class LiveScreen(AppAccess, Screen[None]):
         if project is None:
             return
         try:
-            new_id = await self.imtui.services.realtime.save(self.imtui.actor, project, choice.type_id,
-                                                             choice.description)
+            saved = await self.imtui.services.realtime.save(self.imtui.actor, project, choice.type_id,
+                                                            choice.description)
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
@@ -172,7 +172,9 @@ class LiveScreen(AppAccess, Screen[None]):
             self._ticker.stop()
             self._ticker = None
         self._show_project()
-        tell(self, _("Incident project {id} created.").format(id=new_id))
+        tell(self, ngettext("Incident project {id} created with {n} sequence.",
+                            "Incident project {id} created with {n} sequences.", saved.sequences)
+             .format(id=saved.incident_id, n=saved.sequences))
 
     def _show_project(self) -> None:
         label = self.query_one("#live-project", Static)

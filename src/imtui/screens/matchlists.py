@@ -360,7 +360,7 @@ class MatchListsScreen(AppAccess, Screen[None]):
 
         self.app.push_screen(FormDialog(
             _("Import plates into {name}").format(name=view.name),
-            [FormField("path", _("File"), "", _("/path/plates.csv (plate, then the custom fields)")),
+            [FormField("path", _("File"), "", _("/path/plates.csv (a header row names the columns; without one: plate, then the fields)")),
              FormField("replace", _("Replace the list (otherwise add to it)"), False)],
             read, dialog_id="matchlist-import-dialog", save_label=_("Import")), callback=chosen)
 

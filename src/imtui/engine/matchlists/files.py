@@ -6,7 +6,8 @@ first and either returns every row or raises :class:`ImportFileError` for the fi
 the line, what is wrong and how to fix it.  Files come from spreadsheets, other systems and people,
 so the reader is lenient where the meaning is clear (encoding, delimiter, header row, spacing and
 case of plates, duplicates, blank lines) and says what it did in ``notes``; it refuses what it would
-have to guess (bad plates, extra columns, control characters, binary data).
+have to guess (bad plates, extra or unknown columns, control characters, binary data).  Under a
+header row, columns map to the list's fields by name (:mod:`.columns`); without one, by position.
 
 Plate rules are :func:`imtui.lpr.matching.normalise_plate`'s; nothing here re-implements them (the
 one shortcut, for cells already in stored form, only skips the call where its answer is known, and
@@ -23,11 +24,19 @@ import gc
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+from imtui.engine.matchlists.columns import (
+    ColumnError,
+    Columns,
+    is_header,
+    read_columns,
+    unneutralise,
+)
+from imtui.engine.matchlists.columns import shown as _shown
 from imtui.lpr.matching import MAX_LENGTH, PlateRuleError, normalise_plate
 
 MAX_FIELD_CHARS = 500
@@ -35,19 +44,15 @@ MAX_NOTES = 100  # notes about single lines; a million changed plates must not m
 SNIFF_CHARS = 64 * 1024
 SNIFF_LINES = 100
 DELIMITERS = ",;\t|"
-HEADER_NAMES = frozenset({"PLATE", "LICENSEPLATE", "LICENCEPLATE", "NUMBERPLATE", "REGISTRATION"})
 NO_PLATES = "The file holds no plates."
 
-_SHOWN_CHARS = 40
 # A cell already in stored form: plain capitals and digits, short enough.  Every such cell passes
 # normalise_plate unchanged (a test checks that), so the hot path skips the call for it; anything
 # else -- spaces, lower case, ?, _, other characters -- goes through normalise_plate.
 _STORED_FORM = re.compile(f"[A-Z0-9]{{1,{MAX_LENGTH}}}")
-_HEADER_NOISE = re.compile(r"[\s_\-]")
 _DELIMITER = re.compile("[" + re.escape(DELIMITERS) + "]")
 # C0 except tab and line feed (a quoted value may span lines; CR is already a line feed), DEL, C1.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _ENCODING_NAMES = {
     "utf-8": "UTF-8",
@@ -71,7 +76,7 @@ class ImportResult:
     notes: list[str]  # what the reader did: encoding, delimiter, header, changed plates, duplicates
     encoding: str  # codec name: utf-8, utf-8-sig, utf-16, cp1252 or latin-1
     delimiter: str  # one of DELIMITERS
-    header: bool  # a header row was found and skipped
+    header: bool  # a header row was found: it named the columns
 
 
 class ImportFileError(ValueError):
@@ -95,10 +100,12 @@ class ImportFileError(ValueError):
 def parse_import(data: bytes, field_names: Sequence[str], *, max_line_chars: int = 1000) -> ImportResult:
     """Every plate of an import file with its custom field values, or ImportFileError.
 
-    ``field_names`` are the list's custom fields in order: the columns after the plate fill them
-    (missing ones stay "").  The file is checked as a whole before any row is parsed (binary data,
-    over-long lines), so a hostile or wrong file fails fast and in bounded memory.  Linear in the
-    file's size: a million lines take a few seconds.
+    ``field_names`` are the list's custom fields in order.  Under a header row its column names say
+    which field each column fills (case-insensitive, any order; an unknown name is refused); without
+    one, the columns after the plate fill them in order.  Fields without a column stay "".  A cell
+    that an export guarded with a leading ``'`` loses it.  The file is checked as a whole before
+    any row is parsed (binary data, over-long lines), so a hostile or wrong file fails fast and in
+    bounded memory.  Linear in the file's size: a million lines take a few seconds.
     """
     text, encoding = _decode(data)
     text = _unify_newlines(text)
@@ -241,6 +248,8 @@ def _parse_rows(text: str, delimiter: str, names: tuple[str, ...],
     stored_form, strip, width = _STORED_FORM.fullmatch, str.strip, len(names)
     kept: dict[str, ImportRow] = {}  # plate -> row; a dict keeps the first insertion's position
     header_note: str | None = None
+    columns: Columns | None = None  # a header that maps the columns elsewhere than by position
+    guarded = "'" in text  # an export's formula guard to take off (checked once: rare)
     first = True
     start = 1  # the line where the next record starts
     try:
@@ -250,13 +259,20 @@ def _parse_rows(text: str, delimiter: str, names: tuple[str, ...],
                 continue  # a blank line, or a spreadsheet's empty row (",,")
             if first:
                 first = False
-                if _is_header(cells, names):
-                    header_note = f"line {line}: the header row ({_shown(', '.join(cells))}) was skipped."
+                if is_header(cells, names):
+                    columns, header_note = _header(line, cells, names)
                     continue
+            if columns is not None:
+                try:
+                    cells = columns.arrange(cells)
+                except ColumnError as exc:
+                    raise ImportFileError(line, str(exc)) from None
             plate = cells[0]
             if not stored_form(plate):
                 plate = _plate(line, plate, notes)
             values = tuple(map(strip, cells[1:]))
+            if guarded:
+                values = tuple(map(unneutralise, values))
             if len(values) != width:
                 values = _fit(line, values, names)
             if check_every_row or start - line > 1:
@@ -291,19 +307,18 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _is_header(cells: list[str], names: tuple[str, ...]) -> bool:
-    """A first row that cannot be a plate, names the plate column, or names the list's fields."""
-    first = cells[0]
-    if _HEADER_NOISE.sub("", first).upper() in HEADER_NAMES:
-        return True
+def _header(line: int, cells: list[str], names: tuple[str, ...]) -> tuple[Columns | None, str]:
+    """The header row's column mapping (None when it is the positional one) and its note."""
     try:
-        normalise_plate(first)
-    except PlateRuleError:
-        return True
-    rest = [cell.strip().casefold() for cell in cells[1:]]
-    while rest and not rest[-1]:
-        rest.pop()
-    return bool(names) and rest == [name.strip().casefold() for name in names]
+        columns = read_columns(cells, names)
+    except ColumnError as exc:
+        raise ImportFileError(line, str(exc)) from None
+    note = f"line {line}: the header row ({_shown(', '.join(columns.headings))}) names the columns."
+    missing = columns.missing(names)
+    if missing:
+        note += (f" No column for {', '.join(_shown(name) for name in missing)}: "
+                 f"{'that field stays' if len(missing) == 1 else 'those fields stay'} empty.")
+    return (None if columns.positional else columns), note
 
 
 def _plate(line: int, cell: str, notes: _Notes) -> str:
@@ -348,14 +363,6 @@ def _check_values(line: int, names: tuple[str, ...], values: tuple[str, ...]) ->
                                   f"a value has at most {MAX_FIELD_CHARS}")
 
 
-def _shown(text: str) -> str:
-    """``text`` safe to quote in a message: at most 40 characters, non-printables escaped."""
-    cut = text[:_SHOWN_CHARS]
-    if not cut.isprintable():
-        cut = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in cut)
-    return cut + ("…" if len(text) > _SHOWN_CHARS else "")
-
-
 class _Notes:
     """Notes about single lines, at most MAX_NOTES, then a count of the rest.  Callers check
     ``room()`` before formatting, so a million changed plates cost a counter, not a million strings."""
@@ -372,44 +379,3 @@ class _Notes:
 
     def done(self) -> list[str]:
         return self.lines + ([f"… and {self.more} more"] if self.more else [])
-
-
-# ----------------------------------------------------------------------------------------------- export
-
-
-def export_csv(field_names: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]]) -> Iterator[str]:
-    """The list as CSV lines, each ending in CRLF (RFC 4180): ``Plate`` and the field names, then one
-    line per (plate, field values).  Values are padded (or cut) to the number of fields so every
-    line has the same columns.  Lazy, so a million plates stream without building one string.
-
-    Every cell goes through :func:`neutralise`, so a spreadsheet never runs one as a formula.  An
-    export read back with :func:`parse_import` gives the same plates and values, except that a
-    neutralised value keeps its leading ``'`` (once: ``'=x`` does not start a formula, so the next
-    export leaves it alone), line breaks inside values come back as LF and surrounding whitespace
-    is stripped.
-    """
-    names = list(field_names)
-    width = len(names)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    yield _csv_line(writer.writerow, buffer, ["Plate", *names])
-    for plate, fields in rows:
-        values = list(fields)[:width]
-        if len(values) < width:
-            values.extend([""] * (width - len(values)))
-        yield _csv_line(writer.writerow, buffer, [plate, *values])
-
-
-def _csv_line(writerow: Callable[[list[str]], object], buffer: io.StringIO, cells: list[str]) -> str:
-    writerow([neutralise(cell) for cell in cells])
-    line = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return line
-
-
-def neutralise(cell: str) -> str:
-    """``cell`` prefixed with ``'`` when a spreadsheet would take it as a formula (OWASP "CSV
-    injection": a leading =, +, -, @, tab or CR), so opening an export never runs code or fetches a
-    URL; the ``'`` shows the cell is text.  Other cells are returned unchanged."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell

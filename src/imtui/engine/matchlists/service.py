@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, NotFound
-from imtui.engine.matchlists.files import ImportFileError, export_csv, parse_import
+from imtui.engine.matchlists.columns import export_csv
+from imtui.engine.matchlists.files import ImportFileError, parse_import
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
