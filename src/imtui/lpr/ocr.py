@@ -112,8 +112,9 @@ class Ocr:
         """(text, score) per crop.  With a ``deadline`` (a ``time.perf_counter()`` value) the crops
         go in the recogniser's own batches -- ordered by width as rapidocr orders them, so each
         batch and its reads are the same as in one call -- and no batch starts once the deadline
-        has passed: the crops left out are None.  A batch already running is not cut: ONNX Runtime
-        cannot interrupt a call."""
+        has passed, except the first: the boxes were found at the cost of a detector call, and a frame
+        that reads none of them was decoded and searched for nothing.  The crops left out are None.
+        A batch already running is not cut: ONNX Runtime cannot interrupt a call."""
         if not crops:
             return []
         if deadline is None:
@@ -123,8 +124,8 @@ class Ocr:
         size = max(1, int(self._rec.rec_batch_num))
         reads: list[tuple[str, float] | None] = [None] * len(crops)
         for start in range(0, len(order), size):
-            if time.perf_counter() >= deadline:
-                break
+            if start and time.perf_counter() >= deadline:
+                break  # the first batch always runs: the boxes it reads cost a detector call already
             batch = order[start:start + size]
             out = self._rec(self._rec_input(img=[crops[i] for i in batch], return_word_box=False))
             for i, t, s in zip(batch, out.txts, out.scores, strict=True):

@@ -6,8 +6,10 @@ reaches "stop recognition above" does pass 2 run, within the frame's time budget
 detector at 1280 px: first around the text pass 1 saw but did not read as a confident plate,
 then over the whole frame in tiles, centre first, stopping as soon as a confident plate is in.
 Both passes' candidates are pooled.  "Max seconds per frame" is a deadline over both passes: no
-detector or recogniser call starts after it (one already running cannot be cut), and the frame
-gives what was read by then.  In a stream, text touching the picture's border is not read
+detector call and no further recogniser batch starts after it (a call already running cannot be
+cut), and the frame gives what was read by then.  The floor is one detector call and one batch of
+the boxes it found: a frame cut before reading anything would have cost its detection for nothing
+(under load every frame was cut so, and a busy worker read no plate at all).  In a stream, text touching the picture's border is not read
 (a plate half in the picture reads as a wrong plate).  Each candidate is fitted to the camera's
 country modules (look-alike characters corrected only where a format fixes the class) and ranked
 by the recogniser's confidence, with a bonus for fitting a national format and for plate-like
@@ -151,7 +153,7 @@ class PlateReader:
         of pass 1's cost .05 of US accuracy), except inside boxes ``settled`` as confidently
         not a plate (a date, a shop sign): the recogniser would say the same again."""
         boxes = self._filtered(boxes, settled, frame_h, work.shape[:2], settings, whole_only)
-        if not boxes or _past(deadline):
+        if not boxes:
             return []
         crops = [self.ocr.crop(work, b) for b in boxes]
         texts = self.ocr.recognise(crops, deadline)
