@@ -27,6 +27,7 @@ from imtui.engine.video.recordings import RecordingService
 from imtui.engine.video.realtime import RealtimeService
 from imtui.engine.video.views import ViewService
 from imtui.engine.users import resolve_actor
+from imtui.engine.base import open_database
 from imtui.storage.db import Database
 
 
@@ -55,7 +56,7 @@ class Services:
     servers: LprServerService = field(init=False)
 
     def __post_init__(self) -> None:
-        self.db = Database(self.settings.database_url)
+        self.db = open_database(self.settings)
         self.incidents = IncidentService(self.db)
         self.changes = ChangeFeed(self.db, self.settings.poll_seconds)
         self.properties = PropertyService(self.db)
