@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,27 +30,31 @@ class Service:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @asynccontextmanager
-    async def _guard(self, failure: str, *, retry_safe: bool = False) -> AsyncIterator[None]:
-        """Turn a lost, hung or locked database into the manual's "try again later" wording for
-        this action, and log the driver's error with its traceback (the operator never reads it).
-
-        A COMMIT left unanswered may have stored the change: the operator is told so.  With
-        ``retry_safe`` (the write carries a client token, so a second try finds the stored row)
-        the message says saving again is safe; otherwise it says to check first."""
-        try:
-            yield
-        except ServiceError:
-            raise
-        except CommitUnknown as exc:
-            log.error("database did not answer the COMMIT (%s): the change may be stored", failure, exc_info=exc)
-            raise OutcomeUnknown(unknown_outcome_message(retry_safe)) from exc
-        except UNREACHABLE as exc:
-            log.error("database unavailable (%s)", failure, exc_info=exc)
-            raise UnavailableError(failure) from exc
+    def _guard(self, failure: str, *, retry_safe: bool = False) -> AbstractAsyncContextManager[None]:
+        return guard(failure, retry_safe=retry_safe)
 
     async def _changed(self, session: AsyncSession, target: int | str) -> None:
         await announce(session, self.db, target)
+
+
+@asynccontextmanager
+async def guard(failure: str, *, retry_safe: bool = False) -> AsyncIterator[None]:
+    """Turn a lost, hung or locked database into the manual's "try again later" wording for
+    this action, and log the driver's error with its traceback (the operator never reads it).
+
+    A COMMIT left unanswered may have stored the change: the operator is told so.  With
+    ``retry_safe`` (the write carries a client token, so a second try finds the stored row)
+    the message says saving again is safe; otherwise it says to check first."""
+    try:
+        yield
+    except ServiceError:
+        raise
+    except CommitUnknown as exc:
+        log.error("database did not answer the COMMIT (%s): the change may be stored", failure, exc_info=exc)
+        raise OutcomeUnknown(unknown_outcome_message(retry_safe)) from exc
+    except UNREACHABLE as exc:
+        log.error("database unavailable (%s)", failure, exc_info=exc)
+        raise UnavailableError(failure) from exc
 
 
 def unknown_outcome_message(retry_safe: bool) -> str:

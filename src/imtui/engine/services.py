@@ -27,7 +27,8 @@ from imtui.engine.video.recordings import RecordingService
 from imtui.engine.video.realtime import RealtimeService
 from imtui.engine.video.views import ViewService
 from imtui.engine.users import resolve_actor
-from imtui.engine.base import open_database
+from imtui.engine.base import guard, open_database
+from imtui.i18n import _
 from imtui.storage.db import Database
 
 
@@ -77,9 +78,15 @@ class Services:
         self.alarms = AlarmService(self.db)
         self.servers = LprServerService(self.db)
 
+    async def upgrade(self) -> None:
+        """Upgrade the schema (an empty or old database is fine); an unreachable database is the
+        manual's "try again later", not a driver error."""
+        async with guard(_("Cannot perform this action. Try again later.")):
+            await self.db.upgrade()
+
     async def start(self, user: str) -> Actor:
-        """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""
-        await self.db.upgrade()
+        """Upgrade the schema and log ``user`` in."""
+        await self.upgrade()
         return await resolve_actor(self.db, user)
 
     async def close(self) -> None:

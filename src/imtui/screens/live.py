@@ -20,7 +20,7 @@ from textual.containers import Grid, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Select, Static
 
-from imtui.engine.errors import ServiceError
+from imtui.engine.errors import ServiceError, StaleError
 from imtui.engine.video.realtime import RealtimeProject
 from imtui.engine.video.views import ViewInfo
 from imtui.i18n import _
@@ -150,22 +150,17 @@ class LiveScreen(AppAccess, Screen[None]):
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
-        self.app.push_screen(NewIncidentDialog(types), callback=self._save)
+        self.app.push_screen(NewIncidentDialog(types, self._store), callback=self._stored)
 
-    def _save(self, choice: NewIncident | None) -> None:
-        if choice is not None:  # cancelled: the project keeps collecting
-            self.store(choice)
-
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def store(self, choice: NewIncident) -> None:
+    async def _store(self, choice: NewIncident) -> int:
         project = self.project
         if project is None:
-            return
-        try:
-            new_id = await self.imtui.services.realtime.save(self.imtui.actor, project, choice.type_id,
-                                                             choice.description)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+            raise StaleError()
+        return await self.imtui.services.realtime.save(self.imtui.actor, project, choice.type_id,
+                                                       choice.description, token=choice.token)
+
+    def _stored(self, new_id: int | None) -> None:
+        if new_id is None:  # cancelled: the project keeps collecting
             return
         self.project = None
         if self._ticker is not None:

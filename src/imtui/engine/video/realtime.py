@@ -62,6 +62,8 @@ class RealtimeService(Service):
         return project
 
     async def save(self, actor: Actor, project: RealtimeProject, type_id: int, description: str,
-                   at: datetime | None = None) -> int:
-        """Create the project: one sequence per camera and period, ending now."""
-        return await self.incidents.create(actor, type_id, description, project.sequences(at or utcnow()))
+                   at: datetime | None = None, *, token: str | None = None) -> int:
+        """Create the project: one sequence per camera and period, ending now.  ``token``: see
+        IncidentService.create."""
+        return await self.incidents.create(actor, type_id, description, project.sequences(at or utcnow()),
+                                           token=token)
