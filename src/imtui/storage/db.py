@@ -169,7 +169,7 @@ class Database:
     def sqlite_path(self) -> str | None:
         return make_url(self.url).database if self.is_sqlite else None
 
-    async def _bounded(self, step: Awaitable[T], bound: float, lingering: list[asyncio.Future]) -> T:
+    async def _bounded(self, step: Awaitable[T], bound: float, lingering: list[asyncio.Future], what: str) -> T:
         """Await ``step`` for at most ``bound`` seconds.  Past it the step is left to finish on
         its own (added to ``lingering``) instead of being cancelled: cancelling a checkout or a
         COMMIT makes SQLAlchemy close the dead connection gracefully first, which doubles the
@@ -177,6 +177,9 @@ class Database:
         task = asyncio.ensure_future(step)
         try:
             return await asyncio.wait_for(asyncio.shield(task), bound)
+        except TimeoutError as exc:
+            lingering.append(task)
+            raise StorageUnavailable(f"{what}: no answer from the database within {bound:g} s") from exc
         except BaseException:
             if not task.done():
                 lingering.append(task)
@@ -205,13 +208,16 @@ class Database:
         bound before the first statement); with ``commit`` it commits within the statement bound."""
         session = maker()
         lingering: list[asyncio.Future] = []
+        # On SQLite, getting a write session includes BEGIN IMMEDIATE, which waits for the write
+        # lock as long as a statement may ("database is locked" after it, the clearer cause).
+        bound = self.timeouts.checkout + (self.timeouts.statement if self.is_sqlite and commit else 0)
         try:
-            await self._bounded(session.connection(), self.timeouts.checkout, lingering)
+            await self._bounded(session.connection(), bound, lingering, "connect")
             yield session
             if commit:
                 await session.flush()  # a failure here is still a clean rollback
                 try:
-                    await self._bounded(session.commit(), self.timeouts.statement, lingering)
+                    await self._bounded(session.commit(), self.timeouts.statement, lingering, "COMMIT")
                 except sa_exc.IntegrityError:
                     raise
                 except UNREACHABLE as exc:
@@ -240,7 +246,7 @@ class Database:
         conn = self.query_engine.connect()
         lingering: list[asyncio.Future] = []
         try:
-            await self._bounded(conn.start(), self.timeouts.checkout, lingering)
+            await self._bounded(conn.start(), self.timeouts.checkout, lingering, "connect")
             yield conn
         except (*UNREACHABLE, asyncio.CancelledError):
             self._release_later(conn.close, lingering)
