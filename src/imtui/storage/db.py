@@ -265,25 +265,31 @@ class Database:
         async with self._session(self._write_sessions, commit=True) as session:
             yield session
 
-    async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (creates it on an empty database).
-
-        On PostgreSQL it runs on its own engine without the statement bound: building an index
-        on a large site takes minutes; connecting is still bounded."""
-        from imtui.storage.migrate import upgrade_connection
-
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for administrators' long statements (migrations, seeding a million
+        projects, ANALYZE): on PostgreSQL its own engine without the statement bound; connecting
+        is still bounded.  Commit it yourself."""
         engine = _pg_engine(self.url, self.timeouts, statements=False) if not self.is_sqlite else self.write_engine
         try:
             async with asyncio.timeout(self.timeouts.checkout):
                 conn = await engine.connect()
             try:
-                await conn.run_sync(upgrade_connection)
-                await conn.commit()
+                yield conn
             finally:
                 await conn.close()
         finally:
             if engine is not self.write_engine:
                 await engine.dispose()
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration (creates it on an empty database); building
+        an index on a large site takes minutes, hence :meth:`bulk`."""
+        from imtui.storage.migrate import upgrade_connection
+
+        async with self.bulk() as conn:
+            await conn.run_sync(upgrade_connection)
+            await conn.commit()
 
     async def listen(self, callback: Callable[[], None]) -> bool:
         """On PostgreSQL, call ``callback`` on every change NOTIFY; False where polling is needed."""
