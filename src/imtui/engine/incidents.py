@@ -344,37 +344,46 @@ class IncidentService(Service):
                     self.db.write() as s):
             if (stored := await _by_token(s, Incident, token)) is not None:
                 return stored
-            type_name = await self._check_property(s, IncidentType, type_id, _("Type"))
+            return await self.insert(s, actor, type_id, description, seqs, status_id, token=token)
+
+    async def insert(self, s: AsyncSession, actor: Actor, type_id: int, description: str,
+                     seqs: list[SequenceInput], status_id: int | None = None, *, token: str | None = None) -> int:
+        """The project of :meth:`create`, in the caller's write transaction (a flow that makes a
+        project together with another change, the alarm -> incident one, commits both or
+        neither).  The caller checks the permissions (as :meth:`create` does)."""
+        description = self._check_description(description)
+        seqs = self._check_sequences(seqs)
+        type_name = await self._check_property(s, IncidentType, type_id, _("Type"))
+        if status_id is None:
+            st = IncidentStatus.__table__
+            status_id = (
+                await s.execute(sa.select(st.c.id).order_by(st.c.position, st.c.id).limit(1))
+            ).scalar()
             if status_id is None:
-                st = IncidentStatus.__table__
-                status_id = (
-                    await s.execute(sa.select(st.c.id).order_by(st.c.position, st.c.id).limit(1))
-                ).scalar()
-                if status_id is None:
-                    raise InvalidInput("status", _("Status: no statuses are defined; ask an administrator to add one."))
-            now = utcnow()
-            inc = Incident(
-                created_at=now,
-                created_by=actor.name,
-                type_id=type_id,
-                status_id=status_id,
-                description=description,
-                start_time=min((q.start_time for q in seqs), default=None),
-                end_time=max((q.end_time for q in seqs), default=None),
-                updated_at=now,
-                client_token=token,
-            )
-            s.add(inc)
-            await s.flush()
-            assert inc.id is not None
-            self._log(s, inc.id, actor, act.CREATED, _("Type: {type}").format(type=type_name))
-            audit.record(s, actor, audit.PROJECT_CREATED, f"incident {inc.id}", type_name)
-            for q in seqs:
-                s.add(Sequence(incident_id=inc.id, camera_id=q.camera_id, start_time=q.start_time, end_time=q.end_time,
-                               added_at=now, added_by=actor.name))
-                self._log(s, inc.id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
-            await self._changed(s, inc.id)
-            return inc.id
+                raise InvalidInput("status", _("Status: no statuses are defined; ask an administrator to add one."))
+        now = utcnow()
+        inc = Incident(
+            created_at=now,
+            created_by=actor.name,
+            type_id=type_id,
+            status_id=status_id,
+            description=description,
+            start_time=min((q.start_time for q in seqs), default=None),
+            end_time=max((q.end_time for q in seqs), default=None),
+            updated_at=now,
+            client_token=token,
+        )
+        s.add(inc)
+        await s.flush()
+        assert inc.id is not None
+        self._log(s, inc.id, actor, act.CREATED, _("Type: {type}").format(type=type_name))
+        audit.record(s, actor, audit.PROJECT_CREATED, f"incident {inc.id}", type_name)
+        for q in seqs:
+            s.add(Sequence(incident_id=inc.id, camera_id=q.camera_id, start_time=q.start_time, end_time=q.end_time,
+                           added_at=now, added_by=actor.name))
+            self._log(s, inc.id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
+        await self._changed(s, inc.id)
+        return inc.id
 
     async def _detail(self, s: AsyncSession, incident_id: int) -> IncidentDetail:
         core = await load_core(s, incident_id)
