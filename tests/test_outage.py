@@ -287,3 +287,45 @@ def test_config_gives_the_database_timeouts(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="database.pool_timeout"):
         load_settings(path)
 
+
+
+async def test_a_row_locked_on_postgres_gives_the_message_within_the_statement_bound(pg_url: str) -> None:
+    """A statement waiting on another session's lock is cancelled at the statement bound."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    iid = await _world(pg_url)
+    u = make_url(pg_url)
+    holder = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database)
+    db = Database(pg_url, FAST)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute("SELECT id FROM incident WHERE id = $1 FOR UPDATE", iid)
+        err, seconds = await _timed(IncidentService(db).add_comment(OPERATOR, iid, "Held", token=uuid.uuid4().hex))
+        assert err.message == "Cannot save comment. Try again later." and seconds < BOUND + SLACK
+        await tx.rollback()
+    finally:
+        await holder.close()
+        await db.dispose()
+    assert await _comments(pg_url, "Held") == 0
+
+
+async def test_the_same_client_token_stores_one_project_comment_and_call(db: Database) -> None:
+    from imtui.engine.incidents import CallInput
+
+    svc = IncidentService(db)
+    type_id = (await svc.types())[0].id
+    token = uuid.uuid4().hex
+    iid = await svc.create(OPERATOR, type_id, "Smoke in hall B", token=token)
+    assert await svc.create(OPERATOR, type_id, "Smoke in hall B", token=token) == iid
+    call = CallInput(at=T0, direction="incoming", party="Guard", number="112")
+    first = await svc.add_call(OPERATOR, iid, call, token=token)  # tokens are per table
+    assert await svc.add_call(OPERATOR, iid, call, token=token) == first
+    comment = await svc.add_comment(OPERATOR, iid, "Fire brigade called", token=token)
+    assert await svc.add_comment(OPERATOR, iid, "Fire brigade called", token=token) == comment
+    detail = await svc.get(OPERATOR, iid)
+    assert len(detail.calls) == 1 and len(detail.comments) == 1
+    async with db.read() as s:
+        count = (await s.execute(sa.text("SELECT count(*) FROM incident WHERE description = 'Smoke in hall B'")))
+        assert count.scalar_one() == 1
