@@ -216,8 +216,11 @@ class Database:
             yield session
             if commit:
                 await session.flush()  # a failure here is still a clean rollback
+                # SQLite's COMMIT waits on no lock (BEGIN IMMEDIATE took it) and no network, only
+                # on the disk: a large import's COMMIT is not cut short and called "unknown".
+                commit_bound = self.timeouts.statement if not self.is_sqlite else float("inf")
                 try:
-                    await self._bounded(session.commit(), self.timeouts.statement, lingering, "COMMIT")
+                    await self._bounded(session.commit(), commit_bound, lingering, "COMMIT")
                 except sa_exc.IntegrityError:
                     raise
                 except UNREACHABLE as exc:
