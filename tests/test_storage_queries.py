@@ -164,7 +164,7 @@ async def test_sqlite_pragmas(sqlite_url: str) -> None:
                 (await conn.exec_driver_sql(f"PRAGMA {p}")).scalar()
                 for p in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
             ]
-        assert values == ["wal", 1, 10000, 2]
+        assert values == ["wal", 1, 5000, 2]  # busy_timeout: database.statement_timeout, 5 s by default
     finally:
         await db.dispose()
 

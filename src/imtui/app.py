@@ -56,7 +56,7 @@ class ImtuiApp(App[None]):
             self.record()
         try:
             if self.user_name is None:  # the CLI without a trusted identity: ask for a password
-                await self.services.db.upgrade()
+                await self.services.upgrade()
                 await self.push_screen(LoginScreen(self.login_hint))
                 return
             actor = await self.services.start(self.user_name)

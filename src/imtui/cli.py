@@ -113,6 +113,9 @@ def main_callback(
         setup_logging()
     except OSError as exc:  # a read-only data dir must not stop an administrator's command
         typer.echo(_("Cannot write the log file: {error}").format(error=exc), err=True)
+        import logging
+
+        logging.getLogger().addHandler(logging.NullHandler())  # no driver traceback on stderr either
     if ctx.invoked_subcommand is None:
         settings = _settings(ctx.obj)
         if settings.trust_os_user:  # e.g. ForceCommand imtui over SSH: no password, the user must exist
@@ -141,8 +144,10 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     try:
         rev = asyncio.run(run())
-    except Exception as exc:  # noqa: BLE001
-        refuse(_("Cannot upgrade the database: {error}").format(error=exc))
+    except Exception as exc:  # noqa: BLE001 - told in the manual's words, logged with its traceback
+        from imtui.cli_admin import unexpected_failure
+
+        refuse(unexpected_failure(exc))
     _emit(state, _("Database is at revision {rev}.").format(rev=rev), {"revision": rev})
 
 
@@ -173,8 +178,10 @@ def seed(
     started = time.perf_counter()
     try:
         result = asyncio.run(_seed(settings, incidents, cameras, progress=not state.json and sys.stderr.isatty()))
-    except Exception as exc:  # noqa: BLE001
-        refuse(_("Cannot seed the database: {error}").format(error=exc))
+    except Exception as exc:  # noqa: BLE001 - told in the manual's words, logged with its traceback
+        from imtui.cli_admin import unexpected_failure
+
+        refuse(unexpected_failure(exc))
     result["seconds"] = round(time.perf_counter() - started, 2)
     _emit(
         state,

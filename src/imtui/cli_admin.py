@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from imtui.i18n import _
+
+log = logging.getLogger(__name__)
 
 admin_app = typer.Typer(help=_("Administration: incident properties and options."), no_args_is_help=True)
 
@@ -48,7 +51,7 @@ def _run(ctx: typer.Context, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
             if password is None:
                 actor = await services.start(name)
             else:
-                await services.db.upgrade()
+                await services.upgrade()
                 actor = await services.security.login(name, password)
             return await work(services, actor)
         finally:
@@ -58,8 +61,21 @@ def _run(ctx: typer.Context, work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
         return asyncio.run(go())
     except ServiceError as exc:
         refuse(exc.message)
-    except Exception as exc:  # noqa: BLE001 - an unreachable database, a bad URL
-        refuse(_("Cannot perform this action: {error}").format(error=exc))
+    except Exception as exc:  # noqa: BLE001 - a bad URL, a failure no service guarded
+        refuse(unexpected_failure(exc))
+
+
+def unexpected_failure(exc: BaseException) -> str:
+    """What the CLI says for a failure no service turned into a message: the manual's words for
+    a database one, never the driver's text; the traceback goes to imtui.log."""
+    from imtui.storage.db import UNREACHABLE
+
+    log.error("command failed", exc_info=exc)
+    if isinstance(exc, UNREACHABLE):
+        return _("Cannot perform this action. Try again later.")
+    if isinstance(exc, ValueError):  # a bad database URL: our own wording, naming the fix
+        return _("Cannot perform this action: {error}").format(error=exc)
+    return _("Cannot perform this action. See imtui.log for the details.")
 
 
 def _print(ctx: typer.Context, rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -65,7 +65,9 @@ def run(
     except ServerNameTaken as exc:
         refuse(str(exc))
     except Exception as exc:  # noqa: BLE001 - an unreachable database, a bad URL
-        refuse(_("Cannot run the worker: {error}").format(error=exc))
+        from imtui.cli_admin import unexpected_failure
+
+        refuse(_("Cannot run the worker: {error}").format(error=unexpected_failure(exc)))
 
 
 def server_data(v) -> dict:  # noqa: ANN001 - a ServerView; also the JSON of `status --json`

@@ -82,6 +82,11 @@ class Settings:
     # Only the worker host's config can say what runs there; the database only names one.
     action_commands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     action_max_age_seconds: float = 300.0  # outputs of an alarm raised longer ago are skipped (a worker back from an outage)
+    # Bounds on every wait on the database ([database] connect_timeout, pool_timeout, statement_timeout):
+    # past them the operator reads "Cannot ... Try again later." instead of waiting on a dead server.
+    db_connect_timeout: float = 5.0
+    db_pool_timeout: float = 5.0
+    db_statement_timeout: float = 5.0
 
 
 class ConfigError(ValueError):
@@ -108,6 +113,9 @@ def load_settings(path: Path | None = None) -> Settings:
     url = os.environ.get("IMTUI_DATABASE_URL") or db.get("url")
     if url:
         kwargs["database_url"] = url
+    for key in ("connect_timeout", "pool_timeout", "statement_timeout"):
+        if key in db:
+            kwargs[f"db_{key}"] = _positive(db[key], f"{path}: database.{key}", 3_600)
     if "timezone" in site:
         try:
             kwargs["timezone"] = ZoneInfo(site["timezone"])

@@ -74,11 +74,14 @@ class DraftService(Service):
             raise InvalidInput("drafts", _("Draft sequence list: select at least one sequence."))
         return drafts
 
-    async def add_all_to_new(self, actor: Actor, type_id: int, description: str = "") -> int:
-        """"Add all to new incident project": one project with every draft; the list is emptied."""
+    async def add_all_to_new(self, actor: Actor, type_id: int, description: str = "", *,
+                             token: str | None = None) -> int:
+        """"Add all to new incident project": one project with every draft; the list is emptied.
+        ``token``: see IncidentService.create (a retry after a lost answer finds the stored project)."""
         drafts = await self._take(actor, None)
         incident_id = await self.incidents.create(
-            actor, type_id, description, [SequenceInput(x.camera_id, x.start_time, x.end_time) for x in drafts])
+            actor, type_id, description, [SequenceInput(x.camera_id, x.start_time, x.end_time) for x in drafts],
+            token=token)
         await self.remove(actor, [x.id for x in drafts])
         return incident_id
 

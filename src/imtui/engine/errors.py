@@ -26,7 +26,12 @@ class StaleError(ServiceError):
 
 
 class UnavailableError(ServiceError):
-    """The database could not be reached; nothing was changed."""
+    """The database could not be reached, hung or stayed locked past its bound; nothing was
+    changed (except for :class:`OutcomeUnknown`)."""
+
+
+class OutcomeUnknown(UnavailableError):
+    """The database lost the answer to a COMMIT: the change may or may not be stored."""
 
 
 class InvalidInput(ServiceError):

@@ -330,18 +330,24 @@ class IncidentService(Service):
         description: str = "",
         sequences: Iterable[SequenceInput] = (),
         status_id: int | None = None,
+        *,
+        token: str | None = None,
     ) -> int:
-        """Create a project (empty, or with sequences); its id follows creation order."""
+        """Create a project (empty, or with sequences); its id follows creation order.  With the
+        same ``token`` again (a retry after a lost answer) it returns the stored project's id."""
         require(actor, Feature.INCIDENTS, Level.MANAGE)
         description = self._check_description(description)
         seqs = self._check_sequences(sequences)
         if seqs:
             require(actor, Feature.SEQUENCES, Level.MANAGE)
-        async with self._guard(_("Cannot create incident project. Try again later.")), self.db.write() as s:
-            return await self.insert(s, actor, type_id, description, seqs, status_id)
+        async with (self._guard(_("Cannot create incident project. Try again later."), retry_safe=bool(token)),
+                    self.db.write() as s):
+            if (stored := await _by_token(s, Incident, token)) is not None:
+                return stored
+            return await self.insert(s, actor, type_id, description, seqs, status_id, token=token)
 
     async def insert(self, s: AsyncSession, actor: Actor, type_id: int, description: str,
-                     seqs: list[SequenceInput], status_id: int | None = None) -> int:
+                     seqs: list[SequenceInput], status_id: int | None = None, *, token: str | None = None) -> int:
         """The project of :meth:`create`, in the caller's write transaction (a flow that makes a
         project together with another change, the alarm -> incident one, commits both or
         neither).  The caller checks the permissions (as :meth:`create` does)."""
@@ -365,6 +371,7 @@ class IncidentService(Service):
             start_time=min((q.start_time for q in seqs), default=None),
             end_time=max((q.end_time for q in seqs), default=None),
             updated_at=now,
+            client_token=token,
         )
         s.add(inc)
         await s.flush()
@@ -513,13 +520,18 @@ class IncidentService(Service):
             )
         return text
 
-    async def add_comment(self, actor: Actor, incident_id: int, text: str) -> int:
+    async def add_comment(self, actor: Actor, incident_id: int, text: str, *, token: str | None = None) -> int:
+        """Add a comment; the same ``token`` again returns the stored comment's id (see create)."""
         require(actor, Feature.COMMENTS, Level.MANAGE)
         text = self._check_comment(text)
-        async with self._guard(_("Cannot save comment. Try again later.")), self.db.write() as s:
+        async with (self._guard(_("Cannot save comment. Try again later."), retry_safe=bool(token)),
+                    self.db.write() as s):
+            if (stored := await _by_token(s, Comment, token)) is not None:
+                return stored
             await self._require_incident(s, incident_id)
             now = utcnow()
-            c = Comment(incident_id=incident_id, created_at=now, author=actor.name, text=text, updated_at=now)
+            c = Comment(incident_id=incident_id, created_at=now, author=actor.name, text=text, updated_at=now,
+                        client_token=token)
             s.add(c)
             await s.flush()
             await self._child_changed(s, incident_id, actor, act.COMMENT_ADDED, _excerpt(text))
@@ -561,13 +573,17 @@ class IncidentService(Service):
             raise InvalidInput("party", _("Caller/callee: give a name or a number for the call."))
         return call
 
-    async def add_call(self, actor: Actor, incident_id: int, call: CallInput) -> int:
+    async def add_call(self, actor: Actor, incident_id: int, call: CallInput, *, token: str | None = None) -> int:
+        """Add a call; the same ``token`` again returns the stored call's id (see create)."""
         require(actor, Feature.CALLS, Level.MANAGE)
         call = self._check_call(call)
-        async with self._guard(_("Cannot save call. Try again later.")), self.db.write() as s:
+        async with (self._guard(_("Cannot save call. Try again later."), retry_safe=bool(token)),
+                    self.db.write() as s):
+            if (stored := await _by_token(s, Call, token)) is not None:
+                return stored
             await self._require_incident(s, incident_id)
             row = Call(incident_id=incident_id, at=call.at, direction=call.direction, party=call.party,
-                       number=call.number, notes=call.notes, author=actor.name)
+                       number=call.number, notes=call.notes, author=actor.name, client_token=token)
             s.add(row)
             await s.flush()
             await self._child_changed(s, incident_id, actor, act.CALL_ADDED, _call_details(call))
@@ -664,6 +680,14 @@ class IncidentService(Service):
 
 # -- the parts of a project, one query each (the editor reads them in one session; the report reads
 # them one by one so a failure part-way still leaves the parts already read) ----------------------
+async def _by_token(s: AsyncSession, model: type[Incident | Comment | Call], token: str | None) -> int | None:
+    """The row a previous try with this client token stored (its COMMIT answer was lost), if any."""
+    if not token:
+        return None
+    table = model.__table__  # type: ignore[attr-defined]
+    return (await s.execute(sa.select(table.c.id).where(table.c.client_token == token))).scalar()
+
+
 async def load_core(s: AsyncSession, incident_id: int) -> IncidentDetail:
     """ID, type, status, description, times and version; StaleError when the project is gone."""
     t, ty, st = Incident.__table__, IncidentType.__table__, IncidentStatus.__table__

@@ -28,6 +28,8 @@ from imtui.engine.video.recordings import RecordingService
 from imtui.engine.video.realtime import RealtimeService
 from imtui.engine.video.views import ViewService
 from imtui.engine.users import resolve_actor
+from imtui.engine.base import guard, open_database
+from imtui.i18n import _
 from imtui.storage.db import Database
 
 
@@ -57,7 +59,7 @@ class Services:
     servers: LprServerService = field(init=False)
 
     def __post_init__(self) -> None:
-        self.db = Database(self.settings.database_url)
+        self.db = open_database(self.settings)
         self.incidents = IncidentService(self.db)
         self.changes = ChangeFeed(self.db, self.settings.poll_seconds)
         self.properties = PropertyService(self.db)
@@ -79,9 +81,15 @@ class Services:
         self.alarm_details = AlarmDetailService(self.db, self.recordings.store, self.alarms)
         self.servers = LprServerService(self.db)
 
+    async def upgrade(self) -> None:
+        """Upgrade the schema (an empty or old database is fine); an unreachable database is the
+        manual's "try again later", not a driver error."""
+        async with guard(_("Cannot perform this action. Try again later.")):
+            await self.db.upgrade()
+
     async def start(self, user: str) -> Actor:
-        """Upgrade the schema (an empty or old database is fine) and log ``user`` in."""
-        await self.db.upgrade()
+        """Upgrade the schema and log ``user`` in."""
+        await self.upgrade()
         return await resolve_actor(self.db, user)
 
     async def close(self) -> None:

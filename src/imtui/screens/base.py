@@ -8,6 +8,7 @@ Screen[None])``)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -45,6 +46,16 @@ class AppAccess:
             return False
         tell(self, done(result) if callable(done) else done)  # type: ignore[arg-type]
         return True
+
+    def save_token(self, key: str, content: object) -> str:
+        """The client token for saving ``content`` under ``key`` (e.g. "comment"): the same while
+        the content is the same, so a second try after a save whose answer was lost finds the
+        stored row instead of adding a second one; a new one when the content changed."""
+        tokens: dict[str, tuple[object, str]] = self.__dict__.setdefault("_save_tokens", {})
+        held = tokens.get(key)
+        if held is None or held[0] != content:
+            held = tokens[key] = (content, uuid.uuid4().hex)
+        return held[1]
 
     def ask(self, question: str, verb: str, then: Callable[[], object]) -> None:
         """A yes/no question (shown literally and sanitised: it may quote a user's text); ``then``

@@ -134,19 +134,14 @@ class DraftsScreen(AppAccess, Screen[None]):
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
-        self.app.push_screen(NewIncidentDialog(types), callback=self._create)
+        self.app.push_screen(NewIncidentDialog(types, self._create), callback=self._created)
 
-    def _create(self, choice: NewIncident | None) -> None:
-        if choice is not None:
-            self.create(choice)
+    async def _create(self, choice: NewIncident) -> int:
+        return await self.imtui.services.drafts.add_all_to_new(self.imtui.actor, choice.type_id, choice.description,
+                                                               token=choice.token)
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def create(self, choice: NewIncident) -> None:
-        try:
-            new_id = await self.imtui.services.drafts.add_all_to_new(self.imtui.actor, choice.type_id,
-                                                                     choice.description)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+    def _created(self, new_id: int | None) -> None:
+        if new_id is None:
             return
         tell(self, _("Incident project {id} created.").format(id=new_id))
         self.selected.clear()

@@ -364,7 +364,8 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
         svc = self.imtui.services.incidents
         try:
             if self.editing_comment is None:
-                await svc.add_comment(self.imtui.actor, self.incident_id, area.text)
+                await svc.add_comment(self.imtui.actor, self.incident_id, area.text,
+                                      token=self.save_token("comment", area.text))
             else:
                 cid, version = self.editing_comment
                 await svc.edit_comment(self.imtui.actor, cid, version, area.text)
@@ -422,7 +423,7 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
         try:
             call = self._read_call()
             if self.editing_call is None:
-                await svc.add_call(self.imtui.actor, self.incident_id, call)
+                await svc.add_call(self.imtui.actor, self.incident_id, call, token=self.save_token("call", call))
             else:
                 call_id, version = self.editing_call
                 await svc.edit_call(self.imtui.actor, call_id, version, call)

@@ -330,18 +330,14 @@ class IncidentsScreen(AppAccess, Screen[None]):
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
-        self.app.push_screen(NewIncidentDialog(types), callback=self._create_incident)
+        self.app.push_screen(NewIncidentDialog(types, self._store_incident), callback=self._incident_created)
 
-    def _create_incident(self, choice: NewIncident | None) -> None:
-        if choice is not None:
-            self.create_incident(choice)
+    async def _store_incident(self, choice: NewIncident) -> int:
+        return await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description,
+                                                          token=choice.token)
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def create_incident(self, choice: NewIncident) -> None:
-        try:
-            new_id = await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+    def _incident_created(self, new_id: int | None) -> None:
+        if new_id is None:
             return
         tell(self, _("Incident project {id} created.").format(id=new_id))
         self.page_starts = [None]

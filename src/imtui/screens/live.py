@@ -20,7 +20,7 @@ from textual.containers import Grid, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Select, Static
 
-from imtui.engine.errors import ServiceError
+from imtui.engine.errors import ServiceError, StaleError
 from imtui.engine.video.realtime import RealtimeProject
 from imtui.engine.video.views import ViewInfo
 from imtui.i18n import _, ngettext
@@ -48,6 +48,7 @@ class LiveScreen(AppAccess, Screen[None]):
         self.project: RealtimeProject | None = None
         self._shown: dict[int, datetime] = {}
         self._ticker = None
+        self._saved = 0  # sequences of the project just saved, for the message
 
     @property
     def mode(self) -> str:
@@ -150,22 +151,19 @@ class LiveScreen(AppAccess, Screen[None]):
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
-        self.app.push_screen(NewIncidentDialog(types), callback=self._save)
+        self.app.push_screen(NewIncidentDialog(types, self._store), callback=self._stored)
 
-    def _save(self, choice: NewIncident | None) -> None:
-        if choice is not None:  # cancelled: the project keeps collecting
-            self.store(choice)
-
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def store(self, choice: NewIncident) -> None:
+    async def _store(self, choice: NewIncident) -> int:
         project = self.project
         if project is None:
-            return
-        try:
-            saved = await self.imtui.services.realtime.save(self.imtui.actor, project, choice.type_id,
-                                                            choice.description)
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+            raise StaleError()
+        saved = await self.imtui.services.realtime.save(self.imtui.actor, project, choice.type_id,
+                                                        choice.description, token=choice.token)
+        self._saved = saved.sequences
+        return saved.incident_id
+
+    def _stored(self, new_id: int | None) -> None:
+        if new_id is None:  # cancelled: the project keeps collecting
             return
         self.project = None
         if self._ticker is not None:
@@ -173,8 +171,8 @@ class LiveScreen(AppAccess, Screen[None]):
             self._ticker = None
         self._show_project()
         tell(self, ngettext("Incident project {id} created with {n} sequence.",
-                            "Incident project {id} created with {n} sequences.", saved.sequences)
-             .format(id=saved.incident_id, n=saved.sequences))
+                            "Incident project {id} created with {n} sequences.", self._saved)
+             .format(id=new_id, n=self._saved))
 
     def _show_project(self) -> None:
         label = self.query_one("#live-project", Static)

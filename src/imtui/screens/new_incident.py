@@ -1,15 +1,24 @@
-"""Dialog for a new empty incident project: type and description.  Dismisses with the choice or None."""
+"""Dialog for a new incident project: type and description.
+
+The dialog saves through the ``save`` call it is given and stays open, with what was typed, until
+the save succeeds; a failure is shown over it (the operator retypes nothing).  It dismisses with
+the new project's id, or None when cancelled.  Each distinct content gets one client token, so a
+second try after a save whose answer was lost finds the stored project instead of adding another."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
 
+from imtui.engine.errors import ServiceError
 from imtui.engine.incidents import Option
 from imtui.i18n import _
 from imtui.screens.render import options, quiet_text_area, tell
@@ -19,17 +28,20 @@ from imtui.screens.render import options, quiet_text_area, tell
 class NewIncident:
     type_id: int
     description: str
+    token: str = ""  # the client token of this save (IncidentService.create)
 
 
-class NewIncidentDialog(ModalScreen[NewIncident | None]):
+class NewIncidentDialog(ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "cancel", _("Cancel"), id="new-cancel"),
         Binding("ctrl+s", "save", _("Save"), id="new-save", priority=True),
     ]
 
-    def __init__(self, types: list[Option]) -> None:
+    def __init__(self, types: list[Option], save: Callable[[NewIncident], Awaitable[int]]) -> None:
         super().__init__()
         self.types = types
+        self.save = save
+        self._attempt: tuple[int, str, str] | None = None  # type, description, token of the last try
 
     def compose(self) -> ComposeResult:
         with Vertical(id="new-dialog", classes="dialog"):
@@ -63,7 +75,19 @@ class NewIncidentDialog(ModalScreen[NewIncident | None]):
         if not isinstance(value, int):
             tell(self, _("Type: choose a type for the incident project."), error=True)
             return
-        self.dismiss(NewIncident(type_id=value, description=self.query_one("#new-description").text))
+        description = self.query_one("#new-description").text
+        if self._attempt is None or self._attempt[:2] != (value, description):
+            self._attempt = (value, description, uuid.uuid4().hex)
+        self.store(NewIncident(type_id=value, description=description, token=self._attempt[2]))
+
+    @work(exclusive=True, group="new-save", exit_on_error=False)
+    async def store(self, choice: NewIncident) -> None:
+        try:
+            new_id = await self.save(choice)
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)  # stays open with what was typed
+            return
+        self.dismiss(new_id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -254,19 +254,15 @@ class PlaybackScreen(AppAccess, Screen[None]):
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return
-        self.app.push_screen(NewIncidentDialog(types), callback=lambda choice: self._create(seq, choice))
+        self.app.push_screen(NewIncidentDialog(types, lambda choice: self._create(seq, choice)),
+                             callback=self._created)
 
-    def _create(self, seq: SequenceInput, choice: NewIncident | None) -> None:
-        if choice is not None:
-            self.create(seq, choice)
+    async def _create(self, seq: SequenceInput, choice: NewIncident) -> int:
+        return await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description,
+                                                          [seq], token=choice.token)
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def create(self, seq: SequenceInput, choice: NewIncident) -> None:
-        try:
-            new_id = await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description,
-                                                                [seq])
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
+    def _created(self, new_id: int | None) -> None:
+        if new_id is None:
             return
         tell(self, _("Incident project {id} created.").format(id=new_id))
         self.start = self.end = None

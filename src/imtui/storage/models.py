@@ -20,7 +20,7 @@ def utcnow() -> datetime:
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=64)
     full_name: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     password_hash: str | None = Field(default=None, max_length=255)
@@ -32,7 +32,7 @@ class User(SQLModel, table=True):
 class Role(SQLModel, table=True):
     __tablename__ = "role"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=100)
     builtin: bool = False  # the Administrator role: always everything, never changed or deleted
 
 
@@ -103,7 +103,7 @@ class LprServer(SQLModel, table=True):
 
     __tablename__ = "lpr_server"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=100)
     host: str = Field(max_length=200)
     pid: int = 0
     started_at: datetime = Field(default_factory=utcnow)
@@ -146,6 +146,7 @@ class Incident(SQLModel, table=True):
         sa.Index("ix_incident_end", "end_time"),
         sa.Index("ix_incident_type", "type_id"),
         sa.Index("ix_incident_status", "status_id"),
+        sa.Index("ux_incident_client_token", "client_token", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -158,6 +159,9 @@ class Incident(SQLModel, table=True):
     end_time: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 1
+    # Made by the client for this one save: a retry after a lost COMMIT answer finds the stored row
+    # instead of adding a second one (unique; NULL for rows made before 0015 and by imports).
+    client_token: str | None = Field(default=None, max_length=36)
 
 
 class Sequence(SQLModel, table=True):
@@ -176,6 +180,7 @@ class Sequence(SQLModel, table=True):
 
 class Comment(SQLModel, table=True):
     __tablename__ = "comment"
+    __table_args__ = (sa.Index("ux_comment_client_token", "client_token", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), index=True, nullable=False)
@@ -185,10 +190,14 @@ class Comment(SQLModel, table=True):
     text: str
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = 1
+    # Made by the client for this one save: a retry after a lost COMMIT answer finds the stored row
+    # instead of adding a second one (unique; NULL for rows made before 0015 and by imports).
+    client_token: str | None = Field(default=None, max_length=36)
 
 
 class Call(SQLModel, table=True):
     __tablename__ = "call"
+    __table_args__ = (sa.Index("ux_call_client_token", "client_token", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), index=True, nullable=False)
@@ -200,6 +209,9 @@ class Call(SQLModel, table=True):
     notes: str = Field(default="")
     author: str = Field(max_length=64)
     version: int = 1
+    # Made by the client for this one save: a retry after a lost COMMIT answer finds the stored row
+    # instead of adding a second one (unique; NULL for rows made before 0015 and by imports).
+    client_token: str | None = Field(default=None, max_length=36)
 
 
 class Activity(SQLModel, table=True):
@@ -342,7 +354,10 @@ class Recording(SQLModel, table=True):
     ``period_start``; a segment being written has ``closed`` false and grows (end, frames, bytes)."""
 
     __tablename__ = "recording"
-    __table_args__ = (sa.Index("ix_recording_camera", "camera_id", "start_time"), sa.Index("ix_recording_end", "end_time"))
+    # One row per segment file (unique path): the worker upserts, so a retry after an outage updates
+    # the row instead of adding a second one.
+    __table_args__ = (sa.Index("ix_recording_camera", "camera_id", "start_time"), sa.Index("ix_recording_end", "end_time"),
+                      sa.Index("ux_recording_path", "path", unique=True))
     id: int | None = Field(default=None, primary_key=True)
     camera_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("camera.id", ondelete="CASCADE"), nullable=False))
     period_start: datetime
@@ -374,7 +389,7 @@ class LiveView(SQLModel, table=True):
 
     __tablename__ = "live_view"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=200)
 
 
 class LiveViewCamera(SQLModel, table=True):
@@ -392,7 +407,7 @@ class MatchList(SQLModel, table=True):
 
     __tablename__ = "match_list"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=100)
     kind: str = Field(default="list", max_length=20)
     ocr_equivalence: int = 0  # 0 off, 1 O/0 I/1, 2 also B/8 S/5 Z/2 G/6
     differences: int = 0  # 0 or 1 other edit allowed
@@ -456,7 +471,7 @@ class AlarmDefinition(SQLModel, table=True):
 
     __tablename__ = "alarm_definition"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    name: str = Field(max_length=100)
     trigger: str = Field(max_length=40)
     list_id: int | None = None
     cameras: str = Field(default="[]")

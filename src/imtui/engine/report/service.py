@@ -12,6 +12,7 @@ PDF is safely on disk.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -38,6 +39,8 @@ from imtui.engine.video.recordings import RecordingService
 from imtui.i18n import _, current_language
 from imtui.safetext import clean
 from imtui.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), what is happening
 
@@ -108,6 +111,7 @@ class ReportService(Service):
         except ServiceError:
             raise
         except Exception as exc:  # noqa: BLE001 - unreachable DB or anything else: nothing to report
+            log.error("cannot read project %s for its report", incident_id, exc_info=exc)
             raise cannot_generate() from exc
         now = utcnow()
         model = ReportModel(
@@ -261,6 +265,7 @@ class ReportService(Service):
         except ServiceError:
             raise
         except Exception as exc:  # noqa: BLE001
+            log.error("report of project %s: activity not written", incident_id, exc_info=exc)
             raise UnavailableError(_("Report generated, but the activity log could not be written. Try again later.")) from exc
 
 

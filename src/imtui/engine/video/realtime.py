@@ -97,13 +97,13 @@ class RealtimeService(Service):
         return project
 
     async def save(self, actor: Actor, project: RealtimeProject, type_id: int, description: str,
-                   at: datetime | None = None) -> RealtimeSaved:
+                   at: datetime | None = None, *, token: str | None = None) -> RealtimeSaved:
         """Create the project: one sequence per camera, collected period and recorded period,
-        ending now."""
+        ending now.  ``token``: see IncidentService.create."""
         require(actor, Feature.INCIDENTS, Level.MANAGE)
         at = at or utcnow()
         sequences = project.sequences(await self.recorded(project, at), at)
-        return RealtimeSaved(await self.incidents.create(actor, type_id, description, sequences), len(sequences))
+        return RealtimeSaved(await self.incidents.create(actor, type_id, description, sequences, token=token), len(sequences))
 
     async def recorded(self, project: RealtimeProject, at: datetime) -> list[Recorded]:
         """The recorded periods of the collected cameras that overlap the project's time."""

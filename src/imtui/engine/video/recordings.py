@@ -16,12 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
-from imtui.engine.video.media import FrameTimes, MediaStore, ReaderCache, SegmentReader, from_us, read_times, to_us
+from imtui.engine.video.media import (FrameTimes, MediaStore, ReaderCache, SegmentInfo, SegmentReader, from_us,
+                                      read_times, to_us)
 from imtui.i18n import _
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, Recording, Sequence
@@ -106,6 +109,20 @@ class MediaPurgeResult:
     deleted: int
     bytes: int
     held: int  # past retention but kept as evidence
+
+
+async def upsert_recording(s: AsyncSession, is_sqlite: bool, info: SegmentInfo) -> None:
+    """Store a segment's state in its one row (unique path): inserted the first time, updated
+    after, so a retry after an outage (even one whose COMMIT was stored but not acknowledged)
+    never adds a second row.  A closed row is final: a stale open state arriving late is ignored."""
+    r = Recording.__table__
+    values = dict(camera_id=info.camera_id, period_start=info.period_start, start_time=info.start_time,
+                  end_time=info.end_time, path=info.path, frame_count=info.frame_count, bytes=info.bytes,
+                  width=info.width, height=info.height, closed=info.closed)
+    stmt = (sqlite.insert(r) if is_sqlite else postgresql.insert(r)).values(**values)
+    changed = {k: stmt.excluded[k] for k in values if k not in ("path", "camera_id", "period_start", "start_time")}
+    await s.execute(stmt.on_conflict_do_update(index_elements=[r.c.path], set_=changed,
+                                               where=r.c.closed == sa.false()))
 
 
 def _held(rec, seq):  # noqa: ANN001, ANN202 - table objects

@@ -22,16 +22,18 @@ import queue
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from imtui.config import Settings
 from imtui.engine import events, lpr_servers
+from imtui.engine.base import open_database
 from imtui.engine.video.capture import Capture, backoff
 from imtui.engine.video.media import MediaStore, SegmentInfo, read_times
 from imtui.engine.video.recorder import Recorder, StorageTrouble
-from imtui.engine.video.recordings import RecordingService
+from imtui.engine.video.recordings import RecordingService, upsert_recording
 from imtui.i18n import _
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, Recording
@@ -157,7 +159,6 @@ class Worker:
     outbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     lpr_processes: int | None = None  # None: one per core
     lpr: LprPipeline | None = None
-    _ids: dict[str, int] = field(default_factory=dict)
     # set from the pool's threads when a frame has been read, and when alarms with outputs were raised:
     # the loop stores passages and the dispatcher runs outputs at once instead of at their next poll
     _read: asyncio.Event = field(default_factory=asyncio.Event)
@@ -373,29 +374,21 @@ class Worker:
                 else:
                     await self.event(events.STORAGE_OK, camera_id, _("Media store writable again."))
             else:
-                latest[item.path] = item  # only the newest state of each segment matters
+                # Only the newest state of each segment matters.  A segment only grows, then closes:
+                # a state put back by a failed flush may come after a newer one in the queue.
+                prev = latest.get(item.path)
+                if prev is None or _progress(item) >= _progress(prev):
+                    latest[item.path] = item
         if not latest:
             return
-        r = Recording.__table__
         try:
             async with self.db.write() as s:
                 for info in latest.values():
-                    values = dict(camera_id=info.camera_id, period_start=info.period_start, start_time=info.start_time,
-                                  end_time=info.end_time, path=info.path, frame_count=info.frame_count,
-                                  bytes=info.bytes, width=info.width, height=info.height, closed=info.closed)
-                    rid = self._ids.get(info.path)
-                    if rid is None:
-                        rid = (await s.execute(sa.insert(r).values(**values).returning(r.c.id))).scalar_one()
-                        self._ids[info.path] = rid
-                    else:
-                        await s.execute(sa.update(r).where(r.c.id == rid).values(**values))
-                    if info.closed:
-                        self._ids.pop(info.path, None)
-        except Exception as exc:  # noqa: BLE001 - retry on the next flush
-            log.warning("cannot write the recording index: %s", exc)
+                    await upsert_recording(s, self.db.is_sqlite, info)
+        except Exception as exc:  # noqa: BLE001 - retry on the next flush: the upsert makes it update, not add
+            log.warning("cannot write the recording index: %s", exc, exc_info=exc)
             for info in latest.values():
                 self.outbox.put((info.camera_id, info))
-            self._ids = {p: i for p, i in self._ids.items() if p not in latest or not latest[p].closed}
 
     async def close_orphans(self) -> None:
         """Segments left open by a crash: close them with what their sidecar says was written."""
@@ -426,9 +419,13 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
     event.clear()
 
 
+def _progress(info: SegmentInfo) -> tuple[bool, int, datetime]:
+    return info.closed, info.frame_count, info.end_time
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None, *, seconds: float | None = None) -> None:
     """The ``imtui worker`` entry point (also run inside ``imtui demo``)."""
-    db = Database(settings.database_url)
+    db = open_database(settings)
     try:
         await db.upgrade()
         worker = Worker(db, settings)

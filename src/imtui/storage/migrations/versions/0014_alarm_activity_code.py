@@ -6,14 +6,14 @@ project's activity entry, so the log could not translate it; it is now the code 
 Only the action changes; the details (which alarm) stay as written.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
