@@ -13,6 +13,8 @@ from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
+from imtui.screens.evidence_actions import ask_send_for_export
+from imtui.screens.incident_tables import IncidentTable
 from imtui.screens.new_incident import NewIncident
 from imtui.screens.render import cell, quiet_input, tell, time_cell
 
@@ -20,23 +22,14 @@ PAGE_SIZE = 100
 
 
 class IncidentsScreen(AppAccess, Screen[None]):
+    TABLE: type[DataTable] = IncidentTable
     BINDINGS = [
-        Binding("right_square_bracket", "next_page", _("Next page"), id="next-page", key_display="]"),
-        Binding("left_square_bracket", "previous_page", _("Previous page"), id="previous-page", key_display="["),
-        Binding("n", "new_incident", _("New"), id="new-incident"),
-        Binding("delete", "delete_incident", _("Delete"), id="delete-incident"),
         Binding("f5", "refresh", _("Refresh"), id="refresh"),
-        Binding("slash", "focus_text_filter", _("Search"), id="focus-search", key_display="/"),
         Binding("escape", "focus_table", _("List"), id="focus-list", show=False),
         Binding("f2", "admin_properties", _("Properties"), id="admin-properties"),
         Binding("f3", "audit_log", _("Audit"), id="audit-log"),
         Binding("f4", "admin_security", _("Users"), id="admin-security"),
         Binding("f6", "admin_cameras", _("Cameras"), id="admin-cameras"),
-        Binding("p", "playback", _("Playback"), id="playback"),
-        Binding("l", "live", _("Live"), id="live"),
-        Binding("d", "drafts", _("Drafts"), id="drafts"),
-        Binding("r", "report", _("Report"), id="report"),
-        Binding("e", "send_for_export", _("Send for export"), id="send-for-export"),
         Binding("f7", "exports", _("Exports"), id="exports"),
         Binding("f8", "matchlists", _("Match lists"), id="matchlists"),
         Binding("f9", "alarms", _("Alarms"), id="alarms"),
@@ -56,7 +49,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
             yield quiet_input(id="filter-text", placeholder=_("Text in description"))
             yield quiet_input(id="filter-after", placeholder=_("After YYYY-MM-DD HH:MM"))
             yield quiet_input(id="filter-before", placeholder=_("Before YYYY-MM-DD HH:MM"))
-        table: DataTable = DataTable(id="incidents", cursor_type="row", zebra_stripes=False)
+        table = self.TABLE(id="incidents", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="page-info")
         yield Footer()
@@ -238,13 +231,10 @@ class IncidentsScreen(AppAccess, Screen[None]):
         if selected is not None:
             open_report(self, selected[0], on_done=lambda _r: self.action_refresh())
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_send_for_export(self) -> None:
-        from imtui.screens.evidence_actions import send_for_export
-
+    def action_send_for_export(self) -> None:
         selected = self.selected_incident()
         if selected is not None:
-            await send_for_export(self, selected[0], on_done=lambda _r: self.action_refresh())
+            ask_send_for_export(self, selected[0], on_done=lambda _r: self.action_refresh())
 
     def action_exports(self) -> None:
         from imtui.screens.exports import ExportsScreen

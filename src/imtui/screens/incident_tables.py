@@ -1,0 +1,43 @@
+"""The incident list's table and the project picker's: each carries the list's printable keys
+(``n``, ``e``, ``]``, ``/``...), so they act only while the list holds focus; text typed for a
+filter, or for a dialog that failed to open, never runs them (issue 14, #12).  The actions are the
+screen's (``screen.``), which also decides through ``check_action`` what this user may do."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from imtui.i18n import _
+
+
+class IncidentTable(DataTable):
+    """The list's printable keys are bound here, not on the screen: they act only while the list
+    holds focus, so text typed for a filter or a dialog that failed to open never runs them."""
+
+    BINDINGS = [
+        Binding("right_square_bracket", "screen.next_page", _("Next page"), id="next-page", key_display="]"),
+        Binding("left_square_bracket", "screen.previous_page", _("Previous page"), id="previous-page",
+                key_display="["),
+        Binding("n", "screen.new_incident", _("New"), id="new-incident"),
+        Binding("delete", "screen.delete_incident", _("Delete"), id="delete-incident"),
+        # also the screen's (from a filter): here too so that the footer shows it among the list's keys
+        Binding("f5", "screen.refresh", _("Refresh"), id="refresh"),
+        Binding("slash", "screen.focus_text_filter", _("Search"), id="focus-search", key_display="/"),
+        Binding("p", "screen.playback", _("Playback"), id="playback"),
+        Binding("l", "screen.live", _("Live"), id="live"),
+        Binding("d", "screen.drafts", _("Drafts"), id="drafts"),
+        Binding("r", "screen.report", _("Report"), id="report"),
+        Binding("e", "screen.send_for_export", _("Send for export"), id="send-for-export"),
+    ]
+
+
+class PickTable(DataTable):
+    """The picker's list: paging and search only (its printable keys act while it holds focus)."""
+
+    BINDINGS = [
+        Binding("right_square_bracket", "screen.next_page", _("Next page"), id="next-page", key_display="]"),
+        Binding("left_square_bracket", "screen.previous_page", _("Previous page"), id="previous-page",
+                key_display="["),
+        Binding("slash", "screen.focus_text_filter", _("Search"), id="focus-search", key_display="/"),
+    ]

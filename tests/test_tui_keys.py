@@ -1,0 +1,145 @@
+"""Issue 14, #12: a sentence typed anywhere in the editor or in a dialog runs no action.
+
+Each test focuses every focusable widget in turn (every tab of the editor, every field and
+button of each dialog) and types a sentence holding every letter and sign that some screen binds;
+then it measures what an action would have left: a pushed or dismissed screen, an activity-log
+entry, an export-list item, a saved form, a notification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual import events
+from textual.keys import _character_to_key  # noqa: PLC2701 - the pilot's own mapping
+from textual.widgets import DataTable, Select, TabbedContent, Tabs
+
+from conftest import OPERATOR, seeded
+from imtui.app import ImtuiApp
+from imtui.engine.incidents import CallInput, IncidentService
+from imtui.engine.lpr_servers import ServerCamera, ServerView
+from imtui.screens.alarm_definition_dialog import AlarmDefinitionDialog
+from imtui.screens.camera_dialog import CameraDialog
+from imtui.screens.change_server_dialog import ChangeServerDialog
+from imtui.screens.confirm import ChoiceDialog, ConfirmDialog
+from imtui.screens.editor import IncidentEditorScreen
+from imtui.screens.form_dialog import FormDialog, FormField
+from imtui.screens.matchlist_fields import MatchListFieldsDialog
+from imtui.screens.new_incident import NewIncidentDialog
+from imtui.screens.report_dialog import ReportDialog
+from imtui.storage.db import Database
+from pilot import make_app, notifications, settle
+
+# every letter a screen binds (a c d e f g h i l m n p r s t u v x y) and , . / [ ] + space
+SENTENCE = "Yes, grey van left via exit 2 [dump truck] / chased + filmed."
+
+
+async def _type(app: ImtuiApp, pilot, text: str) -> None:  # noqa: ANN001
+    """Type at full speed, as an operator does (``pilot.press`` waits for an idle CPU after each
+    key: seconds a sentence on a busy machine); the app handles the keys in order."""
+    for ch in text:
+        key = ch if ch.isalnum() else _character_to_key(ch)
+        event = events.Key(key, ch)
+        event.set_sender(app)
+        app._driver.send_message(event)  # noqa: SLF001 - what the pilot does for each key
+    await settle(app, pilot, rounds=1)
+
+
+async def _type_on_each(app: ImtuiApp, pilot, widgets: list) -> None:  # noqa: ANN001
+    screen = app.screen
+    for widget in widgets:
+        widget.focus()
+        await pilot.pause()
+        assert app.focused is widget, widget
+        await _type(app, pilot, SENTENCE)
+        assert app.screen is screen, f"typing on {widget!r} left {screen!r} for {app.screen!r}"
+        if isinstance(widget, Select):
+            widget.expanded = False  # type-to-search in its open menu: no value is chosen
+
+
+async def test_typing_in_every_field_of_the_editor_runs_nothing(sqlite_url: str) -> None:
+    await seeded(sqlite_url, 3)
+    db = Database(sqlite_url)
+    try:
+        svc = IncidentService(db)
+        await svc.add_comment(OPERATOR, 3, "first comment")
+        await svc.add_call(OPERATOR, 3, CallInput(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), "incoming", "Guard", "", ""))
+    finally:
+        await db.dispose()
+    app = make_app(sqlite_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#incidents", DataTable).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, IncidentEditorScreen)
+        log = len(await app.services.incidents.activity(app.actor, 3))
+        told = len(notifications(app))
+        tabs = editor.query_one("#editor", TabbedContent)
+        typed_on = []
+        for pane in IncidentEditorScreen.PANES:
+            if tabs.active != pane:
+                await pilot.press("ctrl+n")  # the next tab
+            assert tabs.active == pane
+            holder = tabs.get_pane(pane)
+            widgets = [w for w in editor.focus_chain if holder in w.ancestors or isinstance(w, Tabs)]
+            widgets = [w for w in widgets if not (isinstance(w, Tabs) and typed_on)]  # the tab bar once
+            await _type_on_each(app, pilot, widgets)
+            typed_on += widgets
+        await settle(app, pilot)
+        kinds = {"Tabs" if isinstance(w, Tabs) else type(w).__name__ for w in typed_on}
+        assert {"Tabs", "Select", "TextArea", "Input", "Button", "DataTable"} <= kinds, kinds
+        assert len(typed_on) >= 20  # the tab bar, 3 main, the categories form, 3+3+7+1 in the other tabs
+        assert app.screen is editor and len(app.screen_stack) == 3  # default, list, editor: nothing pushed
+        assert len(await app.services.incidents.activity(app.actor, 3)) == log  # nothing logged
+        assert await app.services.exports.list(app.actor) == []  # nothing sent for export
+        assert notifications(app)[told:] == []  # no action told anything
+        assert SENTENCE in editor.query_one("#description").text  # the text went where it was typed
+
+
+async def test_typing_in_every_dialog_runs_nothing(sqlite_url: str) -> None:
+    await seeded(sqlite_url, 1)
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        services, actor = app.services, app.actor
+        saved: list[object] = []
+
+        async def save(form: object) -> None:
+            saved.append(form)
+
+        match_list = await services.matchlists.create(actor, "Stolen", fields=("Owner",))
+        now = datetime.now(UTC)
+        camera = ServerCamera(1, "Gate", True, "running")
+        here = ServerView(1, "alpha", "host-a", 10, "", True, now, now, None, 0.0, 0, 0, (camera,), "")
+        there = ServerView(2, "beta", "host-b", 11, "", True, now, now, None, 0.0, 0, 0, (), "")
+        dialogs = [
+            ConfirmDialog("Delete incident project 1? This cannot be undone.", "Delete"),
+            ChoiceDialog("Reload?", [("keep", "Reload, keep my changes"), ("discard", "Reload, discard")]),
+            NewIncidentDialog(await services.incidents.types()),
+            ReportDialog(1),
+            FormDialog("Comment", [FormField("text", "Comment"), FormField("urgent", "Urgent", False)], save),
+            CameraDialog(None, save),
+            AlarmDefinitionDialog(None, await services.matchlists.lists(actor), await services.cameras.list(actor),
+                                  ["gate"], save),
+            ChangeServerDialog(camera, here, [here, there]),
+            MatchListFieldsDialog(match_list),
+        ]
+        audit = await services.audit.entries(actor)  # administrators' changes are audited
+        for dialog in dialogs:
+            answers: list[object] = []
+            told = len(notifications(app))
+            app.push_screen(dialog, callback=answers.append)
+            await settle(app, pilot)
+            assert app.screen is dialog
+            widgets = list(dialog.focus_chain)
+            assert widgets, dialog
+            await _type_on_each(app, pilot, widgets)
+            await settle(app, pilot)
+            assert app.screen is dialog and answers == [] and saved == [], (dialog, answers, saved)
+            assert notifications(app)[told:] == [], dialog
+            dialog.dismiss(None)
+            await settle(app, pilot)
+        stored = next(v for v in await services.matchlists.lists(actor) if v.id == match_list.id)
+        assert stored.fields == match_list.fields  # no field added, renamed or moved
+        assert await services.audit.entries(actor) == audit
