@@ -14,8 +14,9 @@ from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_t
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
 from imtui.screens.evidence_actions import ask_send_for_export
-from imtui.screens.incident_tables import IncidentTable
+from imtui.screens.list_tables import IncidentTable
 from imtui.screens.new_incident import NewIncident
+from imtui.screens.paging import PageTurns
 from imtui.screens.render import cell, quiet_input, tell, time_cell
 
 PAGE_SIZE = 100
@@ -42,6 +43,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.page_starts: list[Cursor | None] = [None]
         self.page: Page | None = None
         self.total: tuple[int, bool] | None = None
+        self.turns = PageTurns()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):
@@ -65,16 +67,36 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.watch_changes()  # loads the first page once it is watching (see there)
 
     # -- loading ----------------------------------------------------------------------------------
+    def load_page(self, keep_row: int | None = None, turning: bool = False) -> None:
+        self.turns.loading = self._load_page(keep_row, turning)
+
     @work(exclusive=True, group="page", exit_on_error=False)
-    async def load_page(self, keep_row: int | None = None) -> None:
+    async def _load_page(self, keep_row: int | None, turning: bool) -> None:
+        """Load the page at ``page_starts[-1]`` (``turning``: start from the page shown), then the
+        turns pressed meanwhile (see paging.py); the rows, ``page_starts`` and the label change
+        together."""
+        svc, starts = self.imtui.services.incidents, list(self.page_starts)
+        page = self.page if turning else None
         try:
-            page = await self.imtui.services.incidents.list_page(
-                self.imtui.actor, self.filter, self.page_starts[-1], PAGE_SIZE
-            )
+            if page is None:
+                page = await svc.list_page(self.imtui.actor, self.filter, starts[-1], PAGE_SIZE)
+            while step := self.turns.take():
+                if step > 0 and page.has_next and page.rows:
+                    starts.append(Cursor.after(page.rows[-1]))
+                elif step < 0 and len(starts) > 1:
+                    starts.pop()
+                else:
+                    self.turns.drop()  # past the last or the first page
+                    break
+                keep_row = 0
+                page = await svc.list_page(self.imtui.actor, self.filter, starts[-1], PAGE_SIZE)
         except ServiceError as exc:
+            self.turns.drop()
             tell(self, exc.message, error=True)
             return
-        self.page = page
+        if turning and page is self.page:
+            return  # ] on the last page, [ on the first: nothing changed
+        self.page_starts, self.page = starts, page
         self._fill(page, keep_row)
         self._show_page_info()
 
@@ -157,16 +179,12 @@ class IncidentsScreen(AppAccess, Screen[None]):
 
     # -- paging and filters -----------------------------------------------------------------------
     def action_next_page(self) -> None:
-        if self.page is None or not self.page.has_next or not self.page.rows:
-            return
-        last = self.page.rows[-1]
-        self.page_starts.append(Cursor.after(last))
-        self.load_page(keep_row=0)
+        if self.turns.press(1):
+            self.load_page(turning=True)
 
     def action_previous_page(self) -> None:
-        if len(self.page_starts) > 1:
-            self.page_starts.pop()
-            self.load_page(keep_row=0)
+        if self.turns.press(-1):
+            self.load_page(turning=True)
 
     def action_refresh(self) -> None:
         self.load_page(keep_row=self.query_one("#incidents", DataTable).cursor_row)
@@ -277,6 +295,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
             return
         self.filter = new
         self.page_starts = [None]
+        self.turns.drop()
         self.total = None
         self.load_page(keep_row=0)
         self.load_count()
@@ -335,6 +354,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
             return
         tell(self, _("Incident project {id} created.").format(id=new_id))
         self.page_starts = [None]
+        self.turns.drop()
         self.load_page(keep_row=0)
         self.load_count()
 

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from imtui.i18n import _
-from imtui.screens.incident_tables import PickTable
+from imtui.screens.list_tables import PickTable
 from imtui.screens.incidents import IncidentsScreen
 
 

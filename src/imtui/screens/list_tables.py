@@ -1,7 +1,7 @@
-"""The incident list's table and the project picker's: each carries the list's printable keys
-(``n``, ``e``, ``]``, ``/``...), so they act only while the list holds focus; text typed for a
-filter, or for a dialog that failed to open, never runs them (issue 14, #12).  The actions are the
-screen's (``screen.``), which also decides through ``check_action`` what this user may do."""
+"""The tables that carry a screen's printable keys (``n``, ``e``, ``]``, ``/``...): bound on the
+table, they act only while the list holds focus, so text typed for a filter, or for a dialog that
+failed to open, never runs them (issue 14, #12).  The actions are the screen's (``screen.``),
+which also decides through ``check_action`` what this user may do."""
 
 from __future__ import annotations
 
@@ -40,4 +40,14 @@ class PickTable(DataTable):
         Binding("left_square_bracket", "screen.previous_page", _("Previous page"), id="previous-page",
                 key_display="["),
         Binding("slash", "screen.focus_text_filter", _("Search"), id="focus-search", key_display="/"),
+    ]
+
+
+class LprEventTable(DataTable):
+    """The LPR events (``#lpr-events-table``): its plate search and pages."""
+
+    BINDINGS = [
+        Binding("slash", "screen.focus_plate", _("Plate"), id="lpr-events-search", key_display="/"),
+        Binding("right_square_bracket", "screen.page(1)", _("Older"), id="lpr-events-next", key_display="]"),
+        Binding("left_square_bracket", "screen.page(-1)", _("Newer"), id="lpr-events-previous", key_display="["),
     ]
