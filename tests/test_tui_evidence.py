@@ -144,7 +144,10 @@ async def test_send_for_export_then_export_package_and_cancel(sqlite_url: str, t
         assert isinstance(app.screen, ExportsScreen) and app.screen.id == "exports"
         table = app.screen.query_one("#export-list", DataTable)
         assert table.row_count == 3
-        await pilot.press("delete")  # the operator may remove items
+        await pilot.press("delete")  # the operator may remove items (after a yes)
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("left", "enter")
         await settle(app, pilot)
         assert table.row_count == 2
 

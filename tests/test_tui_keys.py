@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Select, TabbedContent, Tabs
 
 from conftest import OPERATOR, seeded
 from imtui.app import ImtuiApp
-from imtui.engine.incidents import CallInput, IncidentService
+from imtui.engine.incidents import CallInput, IncidentService, SequenceInput
 from imtui.engine.lpr_servers import ServerCamera, ServerView
 from imtui.screens.alarm_definition_dialog import AlarmDefinitionDialog
 from imtui.screens.camera_dialog import CameraDialog
@@ -143,3 +143,47 @@ async def test_typing_in_every_dialog_runs_nothing(sqlite_url: str) -> None:
         stored = next(v for v in await services.matchlists.lists(actor) if v.id == match_list.id)
         assert stored.fields == match_list.fields  # no field added, renamed or moved
         assert await services.audit.entries(actor) == audit
+
+
+async def test_every_delete_asks_first(sqlite_url: str) -> None:
+    """Removing drafts, export items, a role or a property asks; escape keeps them."""
+    await seeded(sqlite_url, 1)
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        services, actor = app.services, app.actor
+        start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        await services.drafts.add(actor, 1, start, start.replace(minute=5))
+        await services.incidents.add_sequences(actor, 1, [SequenceInput(1, start, start.replace(minute=5))])
+        await services.exports.send_for_export(actor, 1)
+        await services.security.add_role(actor, "Night shift")
+        before = (await services.drafts.list(actor), await services.exports.list(actor),
+                  await services.security.roles(actor), await services.properties.list_items(actor, "type"))
+        assert before[0] and before[1]
+
+        async def refused(opening: list[str], selector: str, deleting: str) -> None:
+            await pilot.press(*opening)
+            await settle(app, pilot)
+            screen = app.screen
+            table = screen.query_one(selector, DataTable)
+            table.focus()
+            table.move_cursor(row=table.row_count - 1)
+            if deleting.startswith("#"):
+                screen.query_one(deleting).press()  # type: ignore[attr-defined]
+            else:
+                await pilot.press(deleting)
+            await settle(app, pilot)
+            assert isinstance(app.screen, ConfirmDialog), (opening, app.screen)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert app.screen is screen
+            await pilot.press("escape")  # back to the list
+            await settle(app, pilot)
+
+        await refused(["d"], "#drafts", "delete")
+        await refused(["f7"], "#export-list", "delete")
+        await refused(["f4"], "#roles-table", "#roles-delete")
+        await refused(["f2"], "#types-table", "#types-delete")
+        after = (await services.drafts.list(actor), await services.exports.list(actor),
+                 await services.security.roles(actor), await services.properties.list_items(actor, "type"))
+        assert after == before
