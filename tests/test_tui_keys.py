@@ -52,6 +52,8 @@ async def _type_on_each(app: ImtuiApp, pilot, widgets: list) -> None:  # noqa: A
         assert app.focused is widget, widget
         await _type(app, pilot, SENTENCE)
         assert app.screen is screen, f"typing on {widget!r} left {screen!r} for {app.screen!r}"
+        focused = app.focused
+        assert focused is widget or widget in focused.ancestors, f"typing on {widget!r} moved to {focused!r}"
         if isinstance(widget, Select):
             widget.expanded = False  # type-to-search in its open menu: no value is chosen
 
@@ -187,3 +189,34 @@ async def test_every_delete_asks_first(sqlite_url: str) -> None:
         after = (await services.drafts.list(actor), await services.exports.list(actor),
                  await services.security.roles(actor), await services.properties.list_items(actor, "type"))
         assert after == before
+
+
+async def test_typing_in_the_fields_of_the_lists_runs_nothing(sqlite_url: str) -> None:
+    """On the screens with a list and fields to type in (incident list, match lists, LPR events,
+    playback), the printable keys act only from the list (or the playback frame): a sentence typed
+    on any other widget runs nothing."""
+    await seeded(sqlite_url, 3)
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        services, actor = app.services, app.actor
+        lists, drafts = await services.matchlists.lists(actor), await services.drafts.list(actor)
+        for key, keyed in (("f8", ("matchlists-lists", "matchlist-entries")), ("f10", ("lpr-events-table",)),
+                           ("p", ("playback-frame",)), (None, ("incidents",))):
+            if key is not None:
+                app.screen.query_one("#incidents", DataTable).focus()
+                await pilot.press(key)
+                await settle(app, pilot)
+            screen = app.screen
+            widgets = [w for w in screen.focus_chain if w.id not in keyed]
+            assert widgets, screen
+            await _type_on_each(app, pilot, widgets)
+            await settle(app, pilot)
+            assert app.screen is screen
+            assert getattr(screen, "start", None) is None and getattr(screen, "end", None) is None  # playback
+            assert len(getattr(screen, "page_starts", [None])) == 1  # LPR events, incident list: no page turned
+            if key is not None:
+                await pilot.press("escape", "escape")  # out of a field, then back to the list
+                await settle(app, pilot)
+        assert await services.matchlists.lists(actor) == lists and await services.drafts.list(actor) == drafts
+        assert len(app.screen_stack) == 2 and notifications(app) == []

@@ -51,3 +51,24 @@ class LprEventTable(DataTable):
         Binding("right_square_bracket", "screen.page(1)", _("Older"), id="lpr-events-next", key_display="]"),
         Binding("left_square_bracket", "screen.page(-1)", _("Newer"), id="lpr-events-previous", key_display="["),
     ]
+
+
+class MatchListTable(DataTable):
+    """Both tables of the match lists (``#matchlists-lists``, ``#matchlist-entries``): the screen's
+    actions decide from the focused table what they act on."""
+
+    BINDINGS = [
+        Binding("n", "screen.new_list", _("New list"), id="matchlists-new"),
+        Binding("r", "screen.edit_list", _("Edit list"), id="matchlists-edit"),
+        Binding("f", "screen.fields", _("Fields"), id="matchlists-fields"),
+        Binding("a", "screen.add_plate", _("Add plate"), id="matchlists-add-plate"),
+        Binding("e", "screen.edit_plates", _("Edit"), id="matchlists-edit-plates"),
+        Binding("space", "screen.mark", _("Mark"), id="matchlists-mark", show=False),
+        Binding("delete", "screen.delete", _("Delete"), id="matchlists-delete"),
+        Binding("i", "screen.import_file", _("Import"), id="matchlists-import"),
+        Binding("x", "screen.export_file", _("Export"), id="matchlists-export"),
+        Binding("slash", "screen.search", _("Search"), id="matchlists-search", key_display="/"),
+        Binding("right_square_bracket", "screen.page(1)", _("Next page"), id="matchlists-next", key_display="]"),
+        Binding("left_square_bracket", "screen.page(-1)", _("Previous page"), id="matchlists-previous",
+                key_display="["),
+    ]
