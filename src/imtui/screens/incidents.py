@@ -75,21 +75,18 @@ class IncidentsScreen(AppAccess, Screen[None]):
         """Load the page at ``page_starts[-1]`` (``turning``: start from the page shown), then the
         turns pressed meanwhile (see paging.py); the rows, ``page_starts`` and the label change
         together."""
-        svc, starts = self.imtui.services.incidents, list(self.page_starts)
+        svc, starts, query = self.imtui.services.incidents, list(self.page_starts), self.filter
         page = self.page if turning else None
+
+        def after(page: Page) -> Cursor | None:
+            return Cursor.after(page.rows[-1]) if page.has_next and page.rows else None
+
+        async def fetch(start: Cursor | None) -> Page:
+            return await svc.list_page(self.imtui.actor, query, start, PAGE_SIZE)
+
         try:
-            if page is None:
-                page = await svc.list_page(self.imtui.actor, self.filter, starts[-1], PAGE_SIZE)
-            while step := self.turns.take():
-                if step > 0 and page.has_next and page.rows:
-                    starts.append(Cursor.after(page.rows[-1]))
-                elif step < 0 and len(starts) > 1:
-                    starts.pop()
-                else:
-                    self.turns.drop()  # past the last or the first page
-                    break
-                keep_row = 0
-                page = await svc.list_page(self.imtui.actor, self.filter, starts[-1], PAGE_SIZE)
+            shown = page = page or await fetch(starts[-1])
+            page = await self.turns.apply(page, starts, after, fetch)
         except ServiceError as exc:
             self.turns.drop()
             tell(self, exc.message, error=True)
@@ -97,7 +94,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
         if turning and page is self.page:
             return  # ] on the last page, [ on the first: nothing changed
         self.page_starts, self.page = starts, page
-        self._fill(page, keep_row)
+        self._fill(page, keep_row if page is shown else 0)
         self._show_page_info()
 
     @work(exclusive=True, group="count", exit_on_error=False)

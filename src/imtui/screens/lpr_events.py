@@ -183,24 +183,22 @@ class LprEventsScreen(AppAccess, Screen[None]):
         """A bad filter is said on the page line (and notified unless ``loud`` is off: typing a
         plate).  Other filters than the page shown start again at the first page.  The rows, the
         page starts and the page line change together."""
-        starts = [None] if restart else list(self.page_starts)
+        events, actor = self.imtui.services.lpr_events, self.imtui.actor
+        starts: list[EventCursor | None] = [None] if restart else list(self.page_starts)
+        latest = 0
+
+        async def fetch(before: EventCursor | None) -> EventPage:
+            nonlocal latest  # read first on the first page, so the poll misses nothing
+            latest = await events.latest(actor) if before is None else 0
+            return await events.search(actor, limit=PAGE_SIZE, before=before, **filters)
+
         try:
             filters = self._filters()
             if filters != self.filters:
                 starts, turning = [None], False
                 self.turns.drop()
-            page, latest = self.page if turning else None, 0
-            if page is None:
-                latest, page = await self._fetch(starts[-1], filters)
-            while step := self.turns.take():
-                if step > 0 and page.next is not None:
-                    starts.append(page.next)
-                elif step < 0 and len(starts) > 1:
-                    starts.pop()
-                else:
-                    self.turns.drop()  # past the oldest or the newest page
-                    break
-                latest, page = await self._fetch(starts[-1], filters)
+            page = await self.turns.apply((self.page if turning else None) or await fetch(starts[-1]), starts,
+                                          lambda page: page.next, fetch)
         except ServiceError as exc:
             self.turns.drop()
             self._failed = isinstance(exc, InvalidInput)  # the poll waits for a filter it can use
@@ -221,12 +219,6 @@ class LprEventsScreen(AppAccess, Screen[None]):
             self.pending = 0
         self.page = page
         self._fill(page)
-
-    async def _fetch(self, before: EventCursor | None, filters: dict) -> tuple[int, EventPage]:
-        """(the latest id, read first on the first page so the poll misses nothing; the page)."""
-        events, actor = self.imtui.services.lpr_events, self.imtui.actor
-        latest = await events.latest(actor) if before is None else 0
-        return latest, await events.search(actor, limit=PAGE_SIZE, before=before, **filters)
 
     def _cells(self, e: LprEvent) -> tuple[Text, ...]:
         tz = self.imtui.services.settings.timezone

@@ -8,9 +8,14 @@ before it shows the last page it reached together with its number."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from textual.worker import Worker
+
+P = TypeVar("P")  # a page
+C = TypeVar("C")  # where a page starts (None: the first page)
 
 
 @dataclass
@@ -34,3 +39,19 @@ class PageTurns:
     def drop(self) -> None:
         """Forget the turns left: past the last or first page, a new filter, a failed load."""
         self.pending = 0
+
+    async def apply(self, page: P, starts: list[C | None], after: Callable[[P], C | None],
+                    fetch: Callable[[C | None], Awaitable[P]]) -> P:
+        """Apply the turns counted (also those pressed while this runs), one ``fetch`` at a time,
+        from ``page`` (the one at ``starts[-1]``); ``after(page)`` is where the next page starts, or
+        None on the last.  Returns the page reached; ``starts`` is updated in place."""
+        while step := self.take():
+            if step > 0 and (start := after(page)) is not None:
+                starts.append(start)
+            elif step < 0 and len(starts) > 1:
+                starts.pop()
+            else:
+                self.drop()  # past the last or the first page
+                break
+            page = await fetch(starts[-1])
+        return page
