@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from textual import events
 from textual.keys import _character_to_key  # noqa: PLC2701 - the pilot's own mapping
 from textual.widgets import DataTable, Select, TabbedContent, Tabs
@@ -41,7 +42,7 @@ async def _type(app: ImtuiApp, pilot, text: str) -> None:  # noqa: ANN001
         event = events.Key(key, ch)
         event.set_sender(app)
         app._driver.send_message(event)  # noqa: SLF001 - what the pilot does for each key
-    await settle(app, pilot, rounds=1)
+    await settle(app, pilot, rounds=2)
 
 
 async def _type_on_each(app: ImtuiApp, pilot, widgets: list) -> None:  # noqa: ANN001
@@ -58,6 +59,7 @@ async def _type_on_each(app: ImtuiApp, pilot, widgets: list) -> None:  # noqa: A
             widget.expanded = False  # type-to-search in its open menu: no value is chosen
 
 
+@pytest.mark.slow  # about 25 widgets, a sentence each: 5 to 12 s
 async def test_typing_in_every_field_of_the_editor_runs_nothing(sqlite_url: str) -> None:
     await seeded(sqlite_url, 3)
     db = Database(sqlite_url)
@@ -99,6 +101,7 @@ async def test_typing_in_every_field_of_the_editor_runs_nothing(sqlite_url: str)
         assert SENTENCE in editor.query_one("#description").text  # the text went where it was typed
 
 
+@pytest.mark.slow  # nine dialogs, a sentence on each widget: 5 to 12 s
 async def test_typing_in_every_dialog_runs_nothing(sqlite_url: str) -> None:
     await seeded(sqlite_url, 1)
     app = make_app(sqlite_url, user="admin")
@@ -151,7 +154,7 @@ async def test_every_delete_asks_first(sqlite_url: str) -> None:
     """Removing drafts, export items, a role or a property asks; escape keeps them."""
     await seeded(sqlite_url, 1)
     app = make_app(sqlite_url, user="admin")
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         services, actor = app.services, app.actor
         start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

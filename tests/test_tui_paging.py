@@ -61,20 +61,24 @@ async def test_twenty_quick_page_turns_on_the_incident_list(db_url: str) -> None
 
         await wait_for(lambda: shown()[0] == "Page 1 of 25", pilot=pilot)
         _burst(app, "]", 20)
+        await wait_for(lambda: shown()[0] == "Page 21 of 25", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("Page 21 of 25", firsts[20])
         assert table.row_count == 100 and len(screen.page_starts) == 21
 
         _burst(app, "]", 20)  # 4 pages left: the rest stop at the last page
+        await wait_for(lambda: shown()[0] == "Page 25 of 25", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("Page 25 of 25", firsts[24])
 
         _burst(app, "[", 3)
         _burst(app, "]", 1)
+        await wait_for(lambda: shown()[0] == "Page 23 of 25", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("Page 23 of 25", firsts[22])  # the turns pressed together add up
 
         _burst(app, "[", 40)
+        await wait_for(lambda: shown()[0] == "Page 1 of 25", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("Page 1 of 25", firsts[0])
 
@@ -106,11 +110,14 @@ async def test_quick_page_turns_on_the_lpr_events(sqlite_url: str, tmp_path: Pat
 
         assert shown() == ("page 1", "P0000")
         _burst(app, "]", 4)
+        await wait_for(lambda: shown()[0] == "page 5", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("page 5", "P0400")  # newest first: page n starts 100 (n-1) reads back
         _burst(app, "]", 10)  # page 6 is the last (50 reads): the rest are dropped
+        await wait_for(lambda: shown()[0] == "page 6", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("page 6", "P0500") and table.row_count == 50
         _burst(app, "[", 2)
+        await wait_for(lambda: shown()[0] == "page 4", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("page 4", "P0300")
