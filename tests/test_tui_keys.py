@@ -28,13 +28,14 @@ from imtui.screens.matchlist_fields import MatchListFieldsDialog
 from imtui.screens.new_incident import NewIncidentDialog
 from imtui.screens.report_dialog import ReportDialog
 from imtui.storage.db import Database
-from pilot import make_app, notifications, settle
+from pilot import make_app, notifications, settle, wait_for
+from tcp_proxy import proxy_for
 
 # every letter a screen binds (a c d e f g h i l m n p r s t u v x y) and , . / [ ] + space
 SENTENCE = "Yes, grey van left via exit 2 [dump truck] / chased + filmed."
 
 
-async def _type(app: ImtuiApp, pilot, text: str) -> None:  # noqa: ANN001
+def _send(app: ImtuiApp, text: str) -> None:
     """Type at full speed, as an operator does (``pilot.press`` waits for an idle CPU after each
     key: seconds a sentence on a busy machine); the app handles the keys in order."""
     for ch in text:
@@ -42,6 +43,10 @@ async def _type(app: ImtuiApp, pilot, text: str) -> None:  # noqa: ANN001
         event = events.Key(key, ch)
         event.set_sender(app)
         app._driver.send_message(event)  # noqa: SLF001 - what the pilot does for each key
+
+
+async def _type(app: ImtuiApp, pilot, text: str) -> None:  # noqa: ANN001
+    _send(app, text)
     await settle(app, pilot, rounds=2)
 
 
@@ -223,3 +228,29 @@ async def test_typing_in_the_fields_of_the_lists_runs_nothing(sqlite_url: str) -
                 await settle(app, pilot)
         assert await services.matchlists.lists(actor) == lists and await services.drafts.list(actor) == drafts
         assert len(app.screen_stack) == 2 and notifications(app) == []
+
+
+async def test_text_typed_while_the_new_project_dialog_is_on_its_way_runs_nothing(pg_url: str) -> None:
+    """The outage of the issue: ``n``, the database does not answer, the operator types the
+    description at the list.  Until the dialog is there, the list's printable keys are off."""
+    await seeded(pg_url, 3)
+    with proxy_for(pg_url) as (proxy, url):
+        app = make_app(url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            incidents = app.screen
+            proxy.set_mode("blackhole")  # the types for the dialog are held
+            try:
+                await pilot.press("n")
+                _send(app, SENTENCE)
+                await pilot.pause(0.5)
+                assert app.screen is incidents and len(app.screen_stack) == 2  # no report, drafts, playback...
+                assert len(incidents.page_starts) == 1  # no page turned
+            except AssertionError:
+                proxy.restart()  # so that what the keys started ends, and the app with it
+                raise
+            proxy.set_mode("pass")  # the held query goes through
+            await wait_for(lambda: isinstance(app.screen, NewIncidentDialog), timeout=15, pilot=pilot)
+            await settle(app, pilot)
+            assert len(app.screen_stack) == 3 and notifications(app) == []
+            assert await app.services.exports.list(app.actor) == []

@@ -262,7 +262,11 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.app.push_screen(AuditScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim what this user may not do (the engine refuses it anyway)."""
+        """Dim what this user may not do (the engine refuses it anyway).  While an action is on
+        its way to a dialog (``n`` reading the types from a slow or absent database), the list's
+        printable keys are off: what the operator types for the dialog must not act here."""
+        if action in IncidentTable.PRINTABLE and self._dialog_coming():
+            return False
         if self.imtui.actor is None:
             return True
         can = self.imtui.services.incidents.capabilities(self.imtui.actor)
@@ -274,6 +278,9 @@ class IncidentsScreen(AppAccess, Screen[None]):
             hide = ("admin_properties", "audit_log", "admin_security", "admin_cameras")
             return True if rules[action] else (False if action in hide else None)
         return True
+
+    def _dialog_coming(self) -> bool:
+        return any(w.node is self and w.group == "action" and not w.is_finished for w in self.app.workers)
 
     def action_focus_text_filter(self) -> None:
         self.query_one("#filter-text", Input).focus()

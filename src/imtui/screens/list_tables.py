@@ -30,6 +30,8 @@ class IncidentTable(DataTable):
         Binding("r", "screen.report", _("Report"), id="report"),
         Binding("e", "screen.send_for_export", _("Send for export"), id="send-for-export"),
     ]
+    PRINTABLE = frozenset(("next_page", "previous_page", "new_incident", "focus_text_filter", "playback", "live",
+                           "drafts", "report", "send_for_export"))
 
 
 class PickTable(DataTable):
