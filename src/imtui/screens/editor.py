@@ -28,7 +28,7 @@ from imtui.i18n import _
 from imtui.safetext import clean
 from imtui.screens.confirm import ChoiceDialog
 from imtui.screens.editor_fields import EditorFields
-from imtui.screens.evidence_actions import ask_send_for_export
+from imtui.screens.evidence_actions import ask_send_for_export, open_report
 from imtui.screens.render import cell, options, quiet_input, quiet_text_area, safe, tell, time_cell
 
 
@@ -444,8 +444,6 @@ class IncidentEditorScreen(EditorFields):
             self.app.push_screen(VideoScreen(seq.camera_id, seq.camera_name, seq.start_time, seq.end_time))
 
     def action_report(self) -> None:
-        from imtui.screens.evidence_actions import open_report
-
         open_report(self, self.incident_id, on_done=lambda _r: self.reload_lists())
 
     def action_send_for_export(self) -> None:

@@ -13,7 +13,7 @@ from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
-from imtui.screens.evidence_actions import ask_send_for_export
+from imtui.screens.evidence_actions import ask_send_for_export, open_report
 from imtui.screens.list_tables import IncidentTable
 from imtui.screens.new_incident import NewIncident
 from imtui.screens.paging import PageTurns
@@ -240,8 +240,6 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.app.push_screen(DraftsScreen(), callback=lambda _r: self.action_refresh())
 
     def action_report(self) -> None:
-        from imtui.screens.evidence_actions import open_report
-
         selected = self.selected_incident()
         if selected is not None:
             open_report(self, selected[0], on_done=lambda _r: self.action_refresh())
