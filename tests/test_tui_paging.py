@@ -24,6 +24,7 @@ from imtui.screens.lpr_events import LprEventsScreen
 from imtui.storage.db import Database
 from pilot import make_app, settle, wait_for
 from test_lpr_events import lpr_on, store_reads
+from test_tui_matchlists import _world as matchlists_world
 
 
 def _burst(app: ImtuiApp, key: str, times: int) -> None:
@@ -121,3 +122,32 @@ async def test_quick_page_turns_on_the_lpr_events(sqlite_url: str, tmp_path: Pat
         await wait_for(lambda: shown()[0] == "page 4", timeout=20, pilot=pilot)
         await settle(app, pilot)
         assert shown() == ("page 4", "P0300")
+
+
+async def test_quick_page_turns_on_a_match_list(sqlite_url: str) -> None:
+    """The match lists page by offset, and a turn cancels the load before it: not affected, kept so."""
+    await matchlists_world(sqlite_url)  # 120 plates, 50 a page
+    app = make_app(sqlite_url, user="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#matchlist-entries", DataTable)
+        await wait_for(lambda: table.row_count == 50, pilot=pilot)
+        table.focus()
+
+        def shown() -> tuple[str, str]:
+            line = str(screen.query_one("#matchlist-page", Static).render())
+            if not table.row_count or " · " not in line:
+                return "", ""  # a load under way (it clears the table first)
+            return line.split(" · ")[1], str(table.get_row_at(0)[1])
+
+        _burst(app, "]", 10)
+        await wait_for(lambda: shown()[0] == "page 3 of 3", timeout=20, pilot=pilot)
+        await settle(app, pilot)
+        assert shown() == ("page 3 of 3", "Q100Z") and table.row_count == 20
+        _burst(app, "[", 1)
+        await wait_for(lambda: shown()[0] == "page 2 of 3", timeout=20, pilot=pilot)
+        await settle(app, pilot)
+        assert shown() == ("page 2 of 3", "Q050Z")
