@@ -254,3 +254,21 @@ async def test_text_typed_while_the_new_project_dialog_is_on_its_way_runs_nothin
             await settle(app, pilot)
             assert len(app.screen_stack) == 3 and notifications(app) == []
             assert await app.services.exports.list(app.actor) == []
+
+
+async def test_typing_in_a_read_only_description_runs_nothing(sqlite_url: str) -> None:
+    """A viewer's description is read-only: it takes no key, so each one reaches the screen."""
+    await seeded(sqlite_url, 1)
+    app = make_app(sqlite_url, user="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#incidents", DataTable).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, IncidentEditorScreen)
+        area = editor.query_one("#description")
+        assert area.read_only
+        await _type_on_each(app, pilot, [area])
+        await settle(app, pilot)
+        assert app.screen is editor and notifications(app) == []
