@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker
 
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
@@ -279,6 +280,10 @@ class IncidentsScreen(AppAccess, Screen[None]):
 
     def _dialog_coming(self) -> bool:
         return any(w.node is self and w.group == "action" and not w.is_finished for w in self.app.workers)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "action":
+            self.refresh_bindings()  # the footer shows the printable keys again once the action is done
 
     def action_focus_text_filter(self) -> None:
         self.query_one("#filter-text", Input).focus()
