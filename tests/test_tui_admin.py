@@ -50,12 +50,21 @@ async def test_types_add_and_refused_delete(sqlite_url: str) -> None:
         used = next(i for i in range(5) if int(table.get_row_at(i)[2].plain) > 0)
         table.focus()
         table.move_cursor(row=used)
-        await pilot.click("#types-delete")
+        await pilot.click("#types-delete")  # asks first
+        await settle(app, pilot)
+        await pilot.click("#confirm-yes")
         await settle(app, pilot)
         assert any("incident project" in m and m.startswith("Cannot delete type") for m in notifications(app))
         assert table.row_count == 6
         table.move_cursor(row=5)
         await pilot.click("#types-delete")
+        await settle(app, pilot)
+        await pilot.click("#confirm-no")  # no: kept
+        await settle(app, pilot)
+        assert table.row_count == 6
+        await pilot.click("#types-delete")
+        await settle(app, pilot)
+        await pilot.click("#confirm-yes")
         await settle(app, pilot)
         assert table.row_count == 5
 

@@ -217,7 +217,7 @@ async def test_define_edit_toggle_and_delete_from_the_keyboard(sqlite_url: str) 
             assert isinstance(app.screen, ConfirmDialog)
             question = str(app.screen.query_one("#confirm-question", Static).render())
             assert "\u201cServer down\u201d" in question and "stay" in question
-            await pilot.press("y")
+            await pilot.press("left", "enter")
             await settle(app, pilot)
             assert app.screen is screen
             assert [x.name for x in await alarms.definitions(ADMIN)] == ["Gate north stolen"]
@@ -282,7 +282,7 @@ async def test_hostile_names_are_drawn_literally(sqlite_url: str) -> None:
             await pilot.press("delete")
             await settle(app, pilot)
             assert "\u201cGate␛[2J [b]x[/b]\u201d" in str(app.screen.query_one("#confirm-question").render())
-            await pilot.press("n")
+            await pilot.press("escape")
             await settle(app, pilot)
         [d] = await alarms.definitions(ADMIN)
         assert d.name == hostile and d.cameras == (2,)

@@ -17,6 +17,7 @@ from imtui.engine.incidents import IncidentService, SequenceInput
 from imtui.engine.permissions import Actor
 from imtui.engine.seed import seed_defaults
 from imtui.engine.video.synthetic import SyntheticCamera
+from imtui.screens.confirm import ConfirmDialog
 from imtui.screens.editor import IncidentEditorScreen
 from imtui.screens.exports import ExportsScreen
 from imtui.screens.report_dialog import ReportDialog
@@ -105,8 +106,11 @@ async def test_report_from_editor_and_deleted_project(sqlite_url: str, tmp_path:
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, IncidentEditorScreen)
-        app.screen.query_one("#sequences", DataTable).focus()  # r goes to a text field otherwise
+        app.screen.query_one("#sequences", DataTable).focus()  # no letter acts in the editor
         await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentEditorScreen)
+        await pilot.press("f6")
         await settle(app, pilot)
         assert isinstance(app.screen, ReportDialog)
         db = Database(sqlite_url)  # another operator deletes the project meanwhile
@@ -129,12 +133,21 @@ async def test_send_for_export_then_export_package_and_cancel(sqlite_url: str, t
     app = make_app(sqlite_url, media_dir=tmp_path / "media", timezone=UTC)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await pilot.press("e")  # Send for export: every sequence goes on the list, the list opens
+        await pilot.press("e")  # Send for export asks first: escape sends nothing
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert "sent_for_export" not in await activity_actions(sqlite_url, iid)
+        await pilot.press("e", "left", "enter")  # yes: every sequence goes on the list, the list opens
         await settle(app, pilot)
         assert isinstance(app.screen, ExportsScreen) and app.screen.id == "exports"
         table = app.screen.query_one("#export-list", DataTable)
         assert table.row_count == 3
-        await pilot.press("delete")  # the operator may remove items
+        await pilot.press("delete")  # the operator may remove items (after a yes)
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("left", "enter")
         await settle(app, pilot)
         assert table.row_count == 2
 

@@ -338,7 +338,7 @@ async def test_new_reads_come_at_the_top_by_themselves(sqlite_url: str, tmp_path
         await _store_now(sqlite_url, tmp_path / "media", (1, "AB129CD"))
         await asyncio.sleep(POLL * 3)
         assert len(polls) == paused and _plates(screen)[0] == "AB128CD"
-        await pilot.press("n")
+        await pilot.press("escape")  # No
         await wait_for(lambda: _plates(screen)[0] == "AB129CD", timeout=POLL * 10, pilot=pilot)
         assert "table.clear" not in draws and _cursor_key(table) == ids["ZAB123CD"]
 

@@ -214,7 +214,7 @@ async def test_stop_then_forget_a_server_and_the_refusal_to_forget_a_running_one
             await settle(app, pilot)
             assert isinstance(app.screen, ConfirmDialog)
             assert "\u201calpha\u201d" in str(app.screen.query_one("#confirm-question").render())
-            await pilot.press("y")
+            await pilot.press("left", "enter")
             await wait_for(lambda: any("LPR server 'alpha' is running; stop it first (imtui worker stop alpha)." in n
                                        for n in notifications(app)), pilot=pilot)
             assert [r[0] for r in _servers(screen)] == ["alpha", "beta"]
@@ -225,12 +225,12 @@ async def test_stop_then_forget_a_server_and_the_refusal_to_forget_a_running_one
             await pilot.press("x")
             await settle(app, pilot)
             assert isinstance(app.screen, ConfirmDialog)
-            await pilot.press("n")  # no: nothing asked
+            await pilot.press("escape")  # no: nothing asked
             await settle(app, pilot)
             assert not (await world.row("beta")).stop_requested
             await pilot.press("x")
             await settle(app, pilot)
-            await pilot.press("y")
+            await pilot.press("left", "enter")
             await wait_for(lambda: any("\u201cbeta\u201d asked to stop" in n for n in notifications(app)), pilot=pilot)
             assert (await world.row("beta")).stop_requested
             assert await lpr_servers.heartbeat(world.db, world.ids["beta"], Beat(1.0, 2**30, 0, {2: "running"})) is True
@@ -241,13 +241,13 @@ async def test_stop_then_forget_a_server_and_the_refusal_to_forget_a_running_one
             # stopping it again: the service says it is not running
             await pilot.press("x")
             await settle(app, pilot)
-            await pilot.press("y")
+            await pilot.press("left", "enter")
             await wait_for(lambda: any("LPR server 'beta' is not running." in n for n in notifications(app)),
                            pilot=pilot)
             # forget the stopped one: gone, its camera unassigned for the next worker
             await pilot.press("delete")
             await settle(app, pilot)
-            await pilot.press("y")
+            await pilot.press("left", "enter")
             await wait_for(lambda: [r[0] for r in _servers(screen)] == ["alpha"], pilot=pilot)
             assert any("\u201cbeta\u201d forgotten" in n for n in notifications(app))
             assert screen.selected_server().name == "alpha" and "Status: " in _detail(screen)
@@ -259,7 +259,7 @@ async def test_stop_then_forget_a_server_and_the_refusal_to_forget_a_running_one
             await wait_for(lambda: _servers(screen)[0][2] == "Service not running", pilot=pilot)
             await pilot.press("delete")
             await settle(app, pilot)
-            await pilot.press("y")
+            await pilot.press("left", "enter")
             await wait_for(lambda: _servers(screen) == [], pilot=pilot)
             assert _detail(screen) == "No LPR server has registered yet; start one with imtui worker."
             assert _cameras(screen) == []
@@ -344,7 +344,7 @@ async def test_the_screen_follows_heartbeats_by_itself_and_redraws_nothing_when_
             paused = len(loads)
             await asyncio.sleep(BEAT * 4)
             assert len(loads) == paused
-            await pilot.press("n")
+            await pilot.press("escape")
             await wait_for(lambda: len(loads) > paused, timeout=BEAT * 3, pilot=pilot)  # shown again: it reloads
             await pilot.press("escape")
             await settle(app, pilot)

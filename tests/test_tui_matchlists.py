@@ -142,7 +142,7 @@ async def test_browse_search_page_add_edit_delete(sqlite_url: str) -> None:
         await pilot.press("space", "space", "delete")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("y")
+        await pilot.press("left", "enter")
         await settle(app, pilot)
         await wait_for(lambda: "2 plates deleted." in notifications(app), pilot=pilot)
     stored = await _entries(sqlite_url)
@@ -251,17 +251,17 @@ async def test_fields_add_rename_move_delete(sqlite_url: str) -> None:
         assert _headers(screen) == [" ", "Plate", "Host"]
         dialog = await _open_fields(app, pilot)
         assert _field_rows(app) == ["Host"]
-        await _name_field(app, pilot, "n", "Owner")
-        await _name_field(app, pilot, "n", "Phone", submit="ctrl+s")
+        await _name_field(app, pilot, "ctrl+n", "Owner")
+        await _name_field(app, pilot, "ctrl+n", "Phone", submit="ctrl+s")
         assert app.screen is dialog and _field_rows(app) == ["Host", "Owner", "Phone"]
         assert await _fields(sqlite_url) == ["Host", "Owner", "Phone"]
 
         # the new field is highlighted: rename it, then move it with both key sets
-        await _name_field(app, pilot, "r", "Mobile")
+        await _name_field(app, pilot, "f2", "Mobile")
         assert app.screen is dialog and _field_rows(app) == ["Host", "Owner", "Mobile"]
-        for key, order in (("ctrl+up", ["Host", "Mobile", "Owner"]), ("u", ["Mobile", "Host", "Owner"]),
-                           ("u", ["Mobile", "Host", "Owner"]),  # already first: nothing moves
-                           ("ctrl+down", ["Host", "Mobile", "Owner"]), ("d", ["Host", "Owner", "Mobile"])):
+        for key, order in (("ctrl+up", ["Host", "Mobile", "Owner"]), ("ctrl+u", ["Mobile", "Host", "Owner"]),
+                           ("ctrl+u", ["Mobile", "Host", "Owner"]),  # already first: nothing moves
+                           ("ctrl+down", ["Host", "Mobile", "Owner"]), ("ctrl+d", ["Host", "Owner", "Mobile"])):
             await pilot.press(key)
             await settle(app, pilot)
             assert _field_rows(app) == order, key
@@ -276,7 +276,7 @@ async def test_fields_add_rename_move_delete(sqlite_url: str) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "Owner" in app.screen.question and "120 plates" in app.screen.question
-        await pilot.press("y")
+        await pilot.press("left", "enter")
         await settle(app, pilot)
         assert app.screen is dialog and _field_rows(app) == ["Mobile", "Host"]
         assert "Custom field Owner deleted." in notifications(app)
@@ -300,9 +300,9 @@ async def test_field_rename_to_existing_name_keeps_the_dialog(sqlite_url: str) -
     async with app.run_test(size=SIZE) as pilot:
         await _open(app, pilot)
         dialog = await _open_fields(app, pilot)
-        await _name_field(app, pilot, "n", "Owner")
+        await _name_field(app, pilot, "ctrl+n", "Owner")
         assert _field_rows(app) == ["Host", "Owner"]
-        await _name_field(app, pilot, "r", "HOST")  # names are unique whatever the case
+        await _name_field(app, pilot, "f2", "HOST")  # names are unique whatever the case
         form = app.screen
         assert isinstance(form, FormDialog)  # refused: still open, with what was typed, focused
         message = "Custom field: the list has a field called 'Host'; choose another name."
@@ -338,9 +338,9 @@ async def test_field_names_are_shown_literally(sqlite_url: str) -> None:
         assert _field_rows(app) == ["Host", shown]
 
         # typed with an escape: refused, and the text stays in the input
-        await _name_field(app, pilot, "n", "[i]x")
+        await _name_field(app, pilot, "ctrl+n", "[i]x")
         assert app.screen is dialog
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
         await settle(app, pilot)
         form = app.screen.query_one("#form-name", Input)
         form.value = "bad\x1bname"
@@ -362,7 +362,7 @@ async def test_field_names_are_shown_literally(sqlite_url: str) -> None:
         assert isinstance(app.screen, ConfirmDialog)
         question = app.screen.query_one("#confirm-question").render()
         assert shown in str(question) and "\x1b" not in str(question)
-        await pilot.press("n")
+        await pilot.press("escape")
         await settle(app, pilot)
         await pilot.press("escape")
         await settle(app, pilot)

@@ -287,7 +287,7 @@ async def test_view_video_plays_the_sequence_from_the_right_time(sqlite_url: str
         await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")  # main → categories → comments → sequences
         await settle(app, pilot)
         app.screen.query_one("#sequences", DataTable).focus()
-        await pilot.press("v")
+        await pilot.press("enter")  # enter on a sequence plays it (no letter acts in the editor)
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, VideoScreen) and screen.id == "video"

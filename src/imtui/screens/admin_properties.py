@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, 
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.properties import CATEGORY_SLOTS, PropertyView
 from imtui.i18n import _
+from imtui.screens.confirm import ConfirmDialog
 from imtui.screens.render import cell, options, quiet_input, tell
 
 if TYPE_CHECKING:
@@ -92,6 +93,11 @@ class ItemsEditor(Vertical):
     def pressed(self, event: Button.Pressed) -> None:
         event.stop()
         action = (event.button.id or "").removeprefix(f"{self.prefix}-")
+        item = self.selected()
+        if action == "delete" and item is not None:  # deleting always asks first
+            question = _("Delete \u201c{name}\u201d?").format(name=item.name)
+            self.app.push_screen(ConfirmDialog(question, _("Delete")), callback=lambda yes: self.act(action) if yes else None)
+            return
         self.act(action)
 
     @work(exclusive=True, group="items-action", exit_on_error=False)

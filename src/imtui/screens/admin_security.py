@@ -109,10 +109,18 @@ class AdminSecurityScreen(AppAccess, Screen[None]):
         self.query_one("#users-roles", Input).value = ", ".join(user.roles)
 
     @on(Button.Pressed, "#admin-security Button")
-    @work(exclusive=True, group="security-action", exit_on_error=False)
-    async def act(self, event: Button.Pressed) -> None:
-        sec, actor = self.imtui.services.security, self.imtui.actor
+    def pressed(self, event: Button.Pressed) -> None:
         action = event.button.id or ""
+        role = self._selected("roles-table", self.roles) if action == "roles-delete" else None
+        if role is not None:  # deleting always asks first
+            self.ask(_("Delete the role \u201c{name}\u201d?").format(name=role.name), _("Delete"),
+                     lambda: self.act(action))
+        elif action != "roles-delete":
+            self.act(action)
+
+    @work(exclusive=True, group="security-action", exit_on_error=False)
+    async def act(self, action: str) -> None:
+        sec, actor = self.imtui.services.security, self.imtui.actor
         value = lambda selector: self.query_one(selector, Input).value  # noqa: E731
         roles = [r.strip() for r in value("#users-roles").split(",") if r.strip()]
         try:

@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from imtui.engine.drafts import DraftView
 from imtui.engine.errors import ServiceError
-from imtui.i18n import _
+from imtui.i18n import _, ngettext
 from imtui.screens.base import AppAccess
 from imtui.screens.render import cell, tell, time_cell
 
@@ -109,11 +109,16 @@ class DraftsScreen(AppAccess, Screen[None]):
         {"drafts-new": self.action_add_all_new, "drafts-existing": self.action_add_selected_existing,
          "drafts-delete": self.action_remove}[event.button.id or ""]()
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_remove(self) -> None:
+    def action_remove(self) -> None:
+        """Deleting always asks first."""
         ids = self._chosen()
-        if not ids:
-            return
+        if ids:
+            question = ngettext("Remove {n} sequence from the draft sequence list?",
+                                "Remove {n} sequences from the draft sequence list?", len(ids)).format(n=len(ids))
+            self.ask(question, _("Remove"), lambda: self.remove_drafts(ids))
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def remove_drafts(self, ids: list[int]) -> None:
         try:
             await self.imtui.services.drafts.remove(self.imtui.actor, ids)
         except ServiceError as exc:

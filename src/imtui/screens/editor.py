@@ -8,10 +8,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Checkbox,
     DataTable,
     Footer,
     Input,
@@ -24,24 +22,28 @@ from textual.widgets import (
 )
 
 from imtui.engine.errors import InvalidInput, ServiceError
-from imtui.engine import datafields
 from imtui.engine.incidents import CallInput, Definitions, IncidentDetail, parse_time_field
 from imtui.engine.times import INPUT_FORMAT, format_site
 from imtui.i18n import _
 from imtui.safetext import clean
-from imtui.screens.base import AppAccess
-from imtui.screens.render import cell, options, plain, quiet_input, quiet_text_area, safe, tell, time_cell
+from imtui.screens.confirm import ChoiceDialog
+from imtui.screens.editor_fields import EditorFields
+from imtui.screens.evidence_actions import ask_send_for_export, open_report
+from imtui.screens.render import cell, options, quiet_input, quiet_text_area, safe, tell, time_cell
 
 
-class IncidentEditorScreen(AppAccess, Screen[None]):
+class IncidentEditorScreen(EditorFields):
+    """No printable key acts here: the operator types a description, comments and calls, and one
+    stray Tab must not turn a sentence into actions.  Report and Send for export are F-keys; a
+    sequence plays with ``enter`` on its row or the View video button."""
+
     BINDINGS = [
         Binding("ctrl+s", "save", _("Save"), id="save", priority=True),
         Binding("escape", "close", _("Back"), id="close"),
         Binding("f5", "reload", _("Reload"), id="reload"),
         Binding("delete", "delete_item", _("Delete item"), id="delete-item", show=False),
-        Binding("v", "view_video", _("View video"), id="view-video", show=False),
-        Binding("r", "report", _("Report"), id="editor-report", show=False),
-        Binding("e", "send_for_export", _("Send for export"), id="editor-send-for-export", show=False),
+        Binding("f6", "report", _("Report"), id="editor-report"),
+        Binding("f7", "send_for_export", _("Send for export"), id="editor-send-for-export"),
         Binding("ctrl+n", "switch_tab(1)", _("Next tab"), id="next-tab", priority=True),
         Binding("ctrl+p", "switch_tab(-1)", _("Previous tab"), id="previous-tab", priority=True),
     ]
@@ -54,6 +56,7 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
         self.definitions: Definitions | None = None
         self.editing_comment: tuple[int, int] | None = None  # (id, version)
         self.editing_call: tuple[int, int] | None = None
+        self.shown_fields: dict[str, object] = {}  # main-detail and category fields as last loaded
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -144,7 +147,8 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
 
     # -- loading ----------------------------------------------------------------------------------
     @work(exclusive=True, group="load", exit_on_error=False)
-    async def load(self, initial: bool = False) -> None:
+    async def load(self, initial: bool = False, keep: dict[str, object] | None = None) -> None:
+        """(Re)load the project; ``keep``: fields the operator typed, put back over the stored ones."""
         svc = self.imtui.services.incidents
         try:
             if initial:
@@ -166,6 +170,8 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
             self._apply_capabilities(detail)
         self._show(detail, main=True)
         self._show_activity(entries)
+        if keep:
+            self._put_fields(keep)
 
     def _apply_capabilities(self, detail: IncidentDetail) -> None:
         """Hide what this user may not see, make read-only what they may not change."""
@@ -214,6 +220,7 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
             # shows the sanitised text; saving an untouched description keeps the stored one.
             self.query_one("#description", TextArea).load_text(clean(d.description, multiline=True))
             self._show_categories(d)
+            self.shown_fields = self._field_values()
         comments = self.query_one("#comments", DataTable)
         comments.clear()
         for c in d.comments:
@@ -229,70 +236,6 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
         for c in d.calls:
             calls.add_row(time_cell(c.at, tz), directions.get(c.direction, c.direction), cell(c.party, 40),
                           cell(c.number, 30), cell(c.notes, 120), cell(c.author, 20), key=str(c.id))
-
-    # -- categories and data fields ---------------------------------------------------------------
-    async def _build_categories_form(self, defs: Definitions) -> None:
-        """One Select per enabled category, one field per enabled data field (ids category-N, field-N)."""
-        hints = {"integer": _("Whole number"), "decimal": _("Number, e.g. 1250.50"),
-                 "datetime": _("YYYY-MM-DD HH:MM"), "text": ""}
-        rows = []
-        for cat in defs.categories:
-            select: Select = Select(options(cat.values), allow_blank=True, id=f"category-{cat.slot}", compact=True,
-                                    prompt=_("(none)"))
-            select.tooltip = plain(cat.description) if cat.description else None
-            rows.append(Horizontal(Label(safe(cat.name), classes="field-label wide"), select, classes="field-row"))
-        for f in defs.fields:
-            if f.kind == "checkbox":
-                widget = Checkbox(plain(f.name), id=f"field-{f.id}", compact=True)
-                rows.append(Horizontal(Label("", classes="field-label wide"), widget, classes="field-row"))
-            else:
-                widget = quiet_input(id=f"field-{f.id}", placeholder=hints.get(f.kind, ""))
-                rows.append(Horizontal(Label(safe(f.name), classes="field-label wide"), widget, classes="field-row"))
-            widget.tooltip = plain(f.description) if f.description else None
-        if not rows:
-            rows.append(Static(_("No categories or incident data fields are defined."), id="categories-empty"))
-        await self.query_one("#categories-form").mount_all(rows)
-
-    def _show_categories(self, d: IncidentDetail) -> None:
-        if self.definitions is None:
-            return
-        tz = self.imtui.services.settings.timezone
-        for cat in self.definitions.categories:
-            self.query_one(f"#category-{cat.slot}", Select).value = d.categories.get(cat.slot, Select.NULL)
-        for f in self.definitions.fields:
-            stored = d.data.get(f.id, "")
-            if f.kind == "checkbox":
-                self.query_one(f"#field-{f.id}", Checkbox).value = stored == datafields.TRUE
-            else:
-                self.query_one(f"#field-{f.id}", Input).value = clean(datafields.display_value(f.kind, stored, tz))
-
-    def _category_values(self) -> tuple[dict[int, int | None], dict[int, str]]:
-        cats: dict[int, int | None] = {}
-        data: dict[int, str] = {}
-        if self.definitions is None:
-            return cats, data
-        for cat in self.definitions.categories:
-            value = self.query_one(f"#category-{cat.slot}", Select).value
-            cats[cat.slot] = value if isinstance(value, int) else None
-        for f in self.definitions.fields:
-            if f.kind == "checkbox":
-                data[f.id] = datafields.TRUE if self.query_one(f"#field-{f.id}", Checkbox).value else datafields.FALSE
-            else:
-                data[f.id] = self.query_one(f"#field-{f.id}", Input).value
-        return cats, data
-
-    def _categories_dirty(self) -> bool:
-        if self.detail is None or self.definitions is None:
-            return False
-        tz = self.imtui.services.settings.timezone
-        cats, data = self._category_values()
-        if any(self.detail.categories.get(slot) != value for slot, value in cats.items()):
-            return True
-        for f in self.definitions.fields:
-            shown = datafields.display_value(f.kind, self.detail.data.get(f.id, ""), tz)
-            if data[f.id] != clean(shown):
-                return True
-        return False
 
     def _show_activity(self, entries: list) -> None:
         tz = self.imtui.services.settings.timezone
@@ -348,7 +291,28 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
         tell(self, _("Incident project saved."))
 
     def action_reload(self) -> None:
-        self.load()
+        """f5: with unsaved main details, ask (as Escape does) whether to reload keeping them."""
+        if not self.is_dirty():
+            self.load()
+            return
+        question = _("The main details have unsaved changes. Reload the stored project and keep "
+                     "what you typed over it, or discard what you typed?")
+        answers = [("keep", _("Reload, keep my changes")), ("discard", _("Reload, discard"))]
+        self.app.push_screen(ChoiceDialog(question, answers), callback=self._reload_answered)
+
+    def _reload_answered(self, answer: str | None) -> None:
+        if answer == "keep":
+            self.load(keep=self._typed_fields())
+        elif answer == "discard":
+            self.load()
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def reload_lists(self) -> None:
+        """After the report or export dialogs: the new activity entries, keeping typed details."""
+        try:
+            await self._reload_lists()
+        except ServiceError as exc:
+            self._fail(exc)
 
     def action_close(self) -> None:
         if not self.is_dirty():
@@ -465,6 +429,7 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
 
     # -- viewing a sequence ---------------------------------------------------------------------------
     @on(Button.Pressed, "#view-video")
+    @on(DataTable.RowSelected, "#sequences")
     def action_view_video(self) -> None:
         from imtui.screens.video import VideoScreen
 
@@ -480,15 +445,10 @@ class IncidentEditorScreen(AppAccess, Screen[None]):
             self.app.push_screen(VideoScreen(seq.camera_id, seq.camera_name, seq.start_time, seq.end_time))
 
     def action_report(self) -> None:
-        from imtui.screens.evidence_actions import open_report
+        open_report(self, self.incident_id, on_done=lambda _r: self.reload_lists())
 
-        open_report(self, self.incident_id, on_done=lambda _r: self.action_reload())
-
-    @work(exclusive=True, group="export", exit_on_error=False)
-    async def action_send_for_export(self) -> None:
-        from imtui.screens.evidence_actions import send_for_export
-
-        await send_for_export(self, self.incident_id, on_done=lambda _r: self.action_reload())
+    def action_send_for_export(self) -> None:
+        ask_send_for_export(self, self.incident_id, on_done=lambda _r: self.reload_lists())
 
     # -- deleting items (sequence, comment, call) -------------------------------------------------
     @on(Button.Pressed, "#remove-sequence")

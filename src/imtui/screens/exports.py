@@ -120,13 +120,19 @@ class ExportsScreen(AppAccess, Screen[None]):
             return
         self.dismiss(None)
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_remove(self) -> None:
+    def action_remove(self) -> None:
+        """Deleting always asks first."""
         table = self.query_one("#export-list", DataTable)
         if self.running or not self.items or table.cursor_row is None or table.cursor_row >= len(self.items):
             return
+        item = self.items[table.cursor_row].id
+        self.ask(_("Remove the highlighted sequence from the export list?"), _("Remove"),
+                 lambda: self.remove_item(item))
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def remove_item(self, item: int) -> None:
         try:
-            await self.imtui.services.exports.remove(self.imtui.actor, [self.items[table.cursor_row].id])
+            await self.imtui.services.exports.remove(self.imtui.actor, [item])
         except ServiceError as exc:
             tell(self, exc.message, error=True)
             return

@@ -8,35 +8,30 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker
 
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
+from imtui.screens.evidence_actions import ask_send_for_export, open_report
+from imtui.screens.list_tables import IncidentTable
 from imtui.screens.new_incident import NewIncident
+from imtui.screens.paging import PageTurns
 from imtui.screens.render import cell, quiet_input, tell, time_cell
 
 PAGE_SIZE = 100
 
 
 class IncidentsScreen(AppAccess, Screen[None]):
+    TABLE: type[DataTable] = IncidentTable
     BINDINGS = [
-        Binding("right_square_bracket", "next_page", _("Next page"), id="next-page", key_display="]"),
-        Binding("left_square_bracket", "previous_page", _("Previous page"), id="previous-page", key_display="["),
-        Binding("n", "new_incident", _("New"), id="new-incident"),
-        Binding("delete", "delete_incident", _("Delete"), id="delete-incident"),
         Binding("f5", "refresh", _("Refresh"), id="refresh"),
-        Binding("slash", "focus_text_filter", _("Search"), id="focus-search", key_display="/"),
         Binding("escape", "focus_table", _("List"), id="focus-list", show=False),
         Binding("f2", "admin_properties", _("Properties"), id="admin-properties"),
         Binding("f3", "audit_log", _("Audit"), id="audit-log"),
         Binding("f4", "admin_security", _("Users"), id="admin-security"),
         Binding("f6", "admin_cameras", _("Cameras"), id="admin-cameras"),
-        Binding("p", "playback", _("Playback"), id="playback"),
-        Binding("l", "live", _("Live"), id="live"),
-        Binding("d", "drafts", _("Drafts"), id="drafts"),
-        Binding("r", "report", _("Report"), id="report"),
-        Binding("e", "send_for_export", _("Send for export"), id="send-for-export"),
         Binding("f7", "exports", _("Exports"), id="exports"),
         Binding("f8", "matchlists", _("Match lists"), id="matchlists"),
         Binding("f9", "alarms", _("Alarms"), id="alarms"),
@@ -49,6 +44,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.page_starts: list[Cursor | None] = [None]
         self.page: Page | None = None
         self.total: tuple[int, bool] | None = None
+        self.turns = PageTurns()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):
@@ -56,7 +52,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
             yield quiet_input(id="filter-text", placeholder=_("Text in description"))
             yield quiet_input(id="filter-after", placeholder=_("After YYYY-MM-DD HH:MM"))
             yield quiet_input(id="filter-before", placeholder=_("Before YYYY-MM-DD HH:MM"))
-        table: DataTable = DataTable(id="incidents", cursor_type="row", zebra_stripes=False)
+        table = self.TABLE(id="incidents", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="page-info")
         yield Footer()
@@ -72,17 +68,34 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.watch_changes()  # loads the first page once it is watching (see there)
 
     # -- loading ----------------------------------------------------------------------------------
+    def load_page(self, keep_row: int | None = None, turning: bool = False) -> None:
+        self.turns.loading = self._load_page(keep_row, turning)
+
     @work(exclusive=True, group="page", exit_on_error=False)
-    async def load_page(self, keep_row: int | None = None) -> None:
+    async def _load_page(self, keep_row: int | None, turning: bool) -> None:
+        """Load the page at ``page_starts[-1]`` (``turning``: start from the page shown), then the
+        turns pressed meanwhile (see paging.py); the rows, ``page_starts`` and the label change
+        together."""
+        svc, starts, query = self.imtui.services.incidents, list(self.page_starts), self.filter
+        page = self.page if turning else None
+
+        def after(page: Page) -> Cursor | None:
+            return Cursor.after(page.rows[-1]) if page.has_next and page.rows else None
+
+        async def fetch(start: Cursor | None) -> Page:
+            return await svc.list_page(self.imtui.actor, query, start, PAGE_SIZE)
+
         try:
-            page = await self.imtui.services.incidents.list_page(
-                self.imtui.actor, self.filter, self.page_starts[-1], PAGE_SIZE
-            )
+            shown = page = page or await fetch(starts[-1])
+            page = await self.turns.apply(page, starts, after, fetch)
         except ServiceError as exc:
+            self.turns.drop()
             tell(self, exc.message, error=True)
             return
-        self.page = page
-        self._fill(page, keep_row)
+        if turning and page is self.page:
+            return  # ] on the last page, [ on the first: nothing changed
+        self.page_starts, self.page = starts, page
+        self._fill(page, keep_row if page is shown else 0)
         self._show_page_info()
 
     @work(exclusive=True, group="count", exit_on_error=False)
@@ -164,16 +177,12 @@ class IncidentsScreen(AppAccess, Screen[None]):
 
     # -- paging and filters -----------------------------------------------------------------------
     def action_next_page(self) -> None:
-        if self.page is None or not self.page.has_next or not self.page.rows:
-            return
-        last = self.page.rows[-1]
-        self.page_starts.append(Cursor.after(last))
-        self.load_page(keep_row=0)
+        if self.turns.press(1):
+            self.load_page(turning=True)
 
     def action_previous_page(self) -> None:
-        if len(self.page_starts) > 1:
-            self.page_starts.pop()
-            self.load_page(keep_row=0)
+        if self.turns.press(-1):
+            self.load_page(turning=True)
 
     def action_refresh(self) -> None:
         self.load_page(keep_row=self.query_one("#incidents", DataTable).cursor_row)
@@ -232,19 +241,14 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.app.push_screen(DraftsScreen(), callback=lambda _r: self.action_refresh())
 
     def action_report(self) -> None:
-        from imtui.screens.evidence_actions import open_report
-
         selected = self.selected_incident()
         if selected is not None:
             open_report(self, selected[0], on_done=lambda _r: self.action_refresh())
 
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_send_for_export(self) -> None:
-        from imtui.screens.evidence_actions import send_for_export
-
+    def action_send_for_export(self) -> None:
         selected = self.selected_incident()
         if selected is not None:
-            await send_for_export(self, selected[0], on_done=lambda _r: self.action_refresh())
+            ask_send_for_export(self, selected[0], on_done=lambda _r: self.action_refresh())
 
     def action_exports(self) -> None:
         from imtui.screens.exports import ExportsScreen
@@ -257,7 +261,11 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.app.push_screen(AuditScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim what this user may not do (the engine refuses it anyway)."""
+        """Dim what this user may not do (the engine refuses it anyway).  While an action is on
+        its way to a dialog (``n`` reading the types from a slow or absent database), the list's
+        printable keys are off: what the operator types for the dialog must not act here."""
+        if action in IncidentTable.PRINTABLE and self._dialog_coming():
+            return False
         if self.imtui.actor is None:
             return True
         can = self.imtui.services.incidents.capabilities(self.imtui.actor)
@@ -269,6 +277,13 @@ class IncidentsScreen(AppAccess, Screen[None]):
             hide = ("admin_properties", "audit_log", "admin_security", "admin_cameras")
             return True if rules[action] else (False if action in hide else None)
         return True
+
+    def _dialog_coming(self) -> bool:
+        return any(w.node is self and w.group == "action" and not w.is_finished for w in self.app.workers)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "action":
+            self.refresh_bindings()  # the footer shows the printable keys again once the action is done
 
     def action_focus_text_filter(self) -> None:
         self.query_one("#filter-text", Input).focus()
@@ -287,6 +302,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
             return
         self.filter = new
         self.page_starts = [None]
+        self.turns.drop()
         self.total = None
         self.load_page(keep_row=0)
         self.load_count()
@@ -341,6 +357,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
             return
         tell(self, _("Incident project {id} created.").format(id=new_id))
         self.page_starts = [None]
+        self.turns.drop()
         self.load_page(keep_row=0)
         self.load_count()
 

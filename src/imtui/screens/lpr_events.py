@@ -52,6 +52,8 @@ from imtui.engine.times import format_site
 from imtui.i18n import _
 from imtui.safetext import clean
 from imtui.screens.base import AppAccess
+from imtui.screens.list_tables import LprEventTable
+from imtui.screens.paging import PageTurns
 from imtui.screens.plate_picture import PlatePicture
 from imtui.screens.render import cell, quiet_input, safe, tell, time_cell
 
@@ -65,17 +67,15 @@ def _rule(rule: str) -> str:
 
 
 class LprEventsScreen(AppAccess, Screen[None]):
-    BINDINGS = [
+    BINDINGS = [  # / ] [ are on the table (LprEventTable): they act only while it holds focus
         Binding("escape", "back", _("Back"), id="lpr-events-back"),
-        Binding("slash", "focus_plate", _("Plate"), id="lpr-events-search", key_display="/"),
-        Binding("right_square_bracket", "page(1)", _("Older"), id="lpr-events-next", key_display="]"),
-        Binding("left_square_bracket", "page(-1)", _("Newer"), id="lpr-events-previous", key_display="["),
         Binding("f5", "reload", _("Refresh"), id="lpr-events-refresh"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="lpr-events")
-        self.page_starts: list[EventCursor | None] = [None]
+        self.page_starts: list[EventCursor | None] = [None]  # of the page shown
+        self.turns = PageTurns()
         self.page: EventPage | None = None
         self.shown: dict[int, LprEvent] = {}
         self.filters: dict | None = None  # what the page shown was searched with
@@ -103,7 +103,7 @@ class LprEventsScreen(AppAccess, Screen[None]):
             yield quiet_input(id="lpr-events-since", placeholder=_("Since YYYY-MM-DD HH:MM"))
             yield quiet_input(id="lpr-events-until", placeholder=_("Until YYYY-MM-DD HH:MM"))
             yield Static("", id="lpr-events-page", markup=False)
-        yield DataTable(id="lpr-events-table", cursor_type="row")
+        yield LprEventTable(id="lpr-events-table", cursor_type="row")
         with Horizontal(id="lpr-events-bottom"):
             with VerticalScroll(id="lpr-events-detail-box"):
                 yield Static("", id="lpr-events-detail", markup=False)
@@ -166,28 +166,37 @@ class LprEventsScreen(AppAccess, Screen[None]):
                     camera_id=camera if isinstance(camera, int) and camera != ALL else None,
                     list_id=listed if isinstance(listed, int) and listed != ALL else None, **times)
 
-    def search(self, *, restart: bool = True, loud: bool = True) -> Worker:
-        """Load the page at ``page_starts[-1]`` (the first page when ``restart``) in a worker; the
-        newest search wins, and a poll begun before it is dropped."""
+    def search(self, *, restart: bool = True, loud: bool = True, turning: bool = False) -> Worker:
+        """Load the page at ``page_starts[-1]`` (the first page when ``restart``; ``turning``: from
+        the page shown) in a worker, then the page turns pressed meanwhile (paging.py); the newest
+        search wins, and a poll begun before it is dropped."""
         self._generation += 1
-        self._searcher = self._search(restart, loud)
+        self._searcher = self.turns.loading = self._search(restart, loud, turning)
         return self._searcher
 
     @work(exclusive=True, group="lpr-events-search", exit_on_error=False)
-    async def _search(self, restart: bool, loud: bool) -> None:
+    async def _search(self, restart: bool, loud: bool, turning: bool) -> None:
         """A bad filter is said on the page line (and notified unless ``loud`` is off: typing a
-        plate).  Other filters than the page shown start again at the first page."""
-        if restart:
-            self.page_starts = [None]
-        events = self.imtui.services.lpr_events
+        plate).  Other filters than the page shown start again at the first page.  The rows, the
+        page starts and the page line change together."""
+        events, actor = self.imtui.services.lpr_events, self.imtui.actor
+        starts: list[EventCursor | None] = [None] if restart else list(self.page_starts)
+        latest = 0
+
+        async def fetch(before: EventCursor | None) -> EventPage:
+            nonlocal latest  # read first on the first page, so the poll misses nothing
+            latest = await events.latest(actor) if before is None else 0
+            return await events.search(actor, limit=PAGE_SIZE, before=before, **filters)
+
         try:
             filters = self._filters()
             if filters != self.filters:
-                self.page_starts = [None]
-            first = len(self.page_starts) == 1
-            latest = await events.latest(self.imtui.actor) if first else 0
-            page = await events.search(self.imtui.actor, limit=PAGE_SIZE, before=self.page_starts[-1], **filters)
+                starts, turning = [None], False
+                self.turns.drop()
+            page = await self.turns.apply((self.page if turning else None) or await fetch(starts[-1]), starts,
+                                          lambda page: page.next, fetch)
         except ServiceError as exc:
+            self.turns.drop()
             self._failed = isinstance(exc, InvalidInput)  # the poll waits for a filter it can use
             self._page_text = Text(clean(exc.message), style="bold")
             self.query_one("#lpr-events-page", Static).update(self._page_text)
@@ -196,9 +205,12 @@ class LprEventsScreen(AppAccess, Screen[None]):
             if isinstance(exc, InvalidInput) and loud and exc.field in ("plate", "since", "until"):
                 self.query_one(f"#lpr-events-{exc.field}", Input).focus()
             return
+        if page is self.page:
+            return  # ] on the oldest page, [ on the newest: nothing changed
         self._failed = False
         self.filters = filters
-        if first:
+        self.page_starts = starts
+        if len(starts) == 1:
             self.seen = self._polled = max([latest, *(e.id for e in page.events)])
             self.pending = 0
         self.page = page
@@ -396,15 +408,8 @@ class LprEventsScreen(AppAccess, Screen[None]):
         self.load_choices(then_search=False)
 
     def action_page(self, step: int) -> None:
-        if step > 0:
-            if self.page is None or self.page.next is None:
-                return
-            self.page_starts.append(self.page.next)
-        else:
-            if len(self.page_starts) == 1:
-                return
-            self.page_starts.pop()
-        self.search(restart=False)
+        if self.turns.press(step):
+            self.search(restart=False, turning=True)
 
     def action_focus_plate(self) -> None:
         self.query_one("#lpr-events-plate", Input).focus()

@@ -2,11 +2,12 @@
 the dialog ``#matchlist-fields`` shows the list's fields in their column order in
 ``#matchlist-fields-table`` (row key = field id) and changes them through MatchListService.
 
-Keys: ``n`` add, ``r`` rename (both in the form dialog ``#matchlist-field-dialog``, input
+Keys: ``ctrl+n`` add, ``f2`` rename (both in the form dialog ``#matchlist-field-dialog``, input
 ``#form-name``: a refusal keeps it open with what was typed), ``delete`` delete (after a
 confirmation that names how many plates lose the field's values), ``ctrl+up`` / ``ctrl+down``
-move the highlighted field (``u`` / ``d`` for terminals that send no ctrl+arrows), ``escape``
-close.  Dismisses with the list as it stands after the changes, or None when nothing changed.
+move the highlighted field (``ctrl+u`` / ``ctrl+d`` for terminals that send no ctrl+arrows),
+``escape`` close.  No printable key acts: a name typed on after its form dialog closed must not
+add, rename or move a field.  Dismisses with the list as it stands after the changes, or None when nothing changed.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ FIELD_DIALOG_ID = "matchlist-field-dialog"
 class MatchListFieldsDialog(AppAccess, ModalScreen[ListView | None]):
     BINDINGS = [
         Binding("escape", "close", _("Close"), id="matchlist-fields-close"),
-        Binding("n", "add", _("Add"), id="matchlist-fields-add"),
-        Binding("r", "rename", _("Rename"), id="matchlist-fields-rename"),
+        Binding("ctrl+n", "add", _("Add"), id="matchlist-fields-add"),
+        Binding("f2", "rename", _("Rename"), id="matchlist-fields-rename"),
         Binding("delete", "delete", _("Delete"), id="matchlist-fields-delete"),
-        Binding("ctrl+up,u", "move(-1)", _("Move up"), id="matchlist-fields-up"),
-        Binding("ctrl+down,d", "move(1)", _("Move down"), id="matchlist-fields-down"),
+        Binding("ctrl+up,ctrl+u", "move(-1)", _("Move up"), id="matchlist-fields-up"),
+        Binding("ctrl+down,ctrl+d", "move(1)", _("Move down"), id="matchlist-fields-down"),
     ]
 
     def __init__(self, view: ListView) -> None:
@@ -52,8 +53,8 @@ class MatchListFieldsDialog(AppAccess, ModalScreen[ListView | None]):
             yield Label(plain(_("Custom fields of {name}").format(name=self.view.name)), classes="dialog-title")
             yield DataTable(id="matchlist-fields-table", cursor_type="row")
             yield Static("", id="matchlist-fields-note")
-            yield Static(Text("\n".join((_("n add · r rename · delete delete · escape close"),
-                                          _("ctrl+up or u: move up · ctrl+down or d: move down")))),
+            yield Static(Text("\n".join((_("ctrl+n add · f2 rename · delete delete · escape close"),
+                                          _("ctrl+up or ctrl+u: move up · ctrl+down or ctrl+d: move down")))),
                          id="matchlist-fields-keys")
             with Horizontal(classes="buttons"):
                 yield Button(_("Close"), id="matchlist-fields-done", compact=True)
@@ -77,7 +78,7 @@ class MatchListFieldsDialog(AppAccess, ModalScreen[ListView | None]):
         if keep is not None and any(f.id == keep for f in self.view.fields):
             table.move_cursor(row=table.get_row_index(str(keep)))
         plates = f"{self.view.entries:,}"
-        note = (_("No custom fields yet; press n to add one. The list has {n} plates.") if not self.view.fields
+        note = (_("No custom fields yet; press ctrl+n to add one. The list has {n} plates.") if not self.view.fields
                 else _("{count} fields, shown as columns in this order; the list has {n} plates."))
         self.query_one("#matchlist-fields-note", Static).update(
             Text(note.format(count=len(self.view.fields), n=plates)))

@@ -28,6 +28,7 @@ from imtui.i18n import _
 from imtui.screens.base import AppAccess
 from imtui.screens.form_dialog import FormDialog, FormField, Values
 from imtui.screens.matchlist_fields import MatchListFieldsDialog
+from imtui.screens.list_tables import MatchListTable
 from imtui.screens.render import cell, quiet_input, safe, tell
 
 ROWS = (50, 100, 250, 500, 1000)
@@ -43,20 +44,8 @@ def _tolerance(values: Values, key: str, allowed: tuple[int, ...], label: str) -
 
 
 class MatchListsScreen(AppAccess, Screen[None]):
-    BINDINGS = [
+    BINDINGS = [  # the letters, / ] [ and delete are on both tables (MatchListTable)
         Binding("escape", "back", _("Back"), id="matchlists-back"),
-        Binding("n", "new_list", _("New list"), id="matchlists-new"),
-        Binding("r", "edit_list", _("Edit list"), id="matchlists-edit"),
-        Binding("f", "fields", _("Fields"), id="matchlists-fields"),
-        Binding("a", "add_plate", _("Add plate"), id="matchlists-add-plate"),
-        Binding("e", "edit_plates", _("Edit"), id="matchlists-edit-plates"),
-        Binding("space", "mark", _("Mark"), id="matchlists-mark", show=False),
-        Binding("delete", "delete", _("Delete"), id="matchlists-delete"),
-        Binding("i", "import_file", _("Import"), id="matchlists-import"),
-        Binding("x", "export_file", _("Export"), id="matchlists-export"),
-        Binding("slash", "search", _("Search"), id="matchlists-search", key_display="/"),
-        Binding("right_square_bracket", "page(1)", _("Next page"), id="matchlists-next", key_display="]"),
-        Binding("left_square_bracket", "page(-1)", _("Previous page"), id="matchlists-previous", key_display="["),
         Binding("f5", "reload", _("Refresh"), id="matchlists-refresh"),
     ]
 
@@ -71,12 +60,12 @@ class MatchListsScreen(AppAccess, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(_("License plate match lists"), id="matchlists-title")
-        yield DataTable(id="matchlists-lists", cursor_type="row")
+        yield MatchListTable(id="matchlists-lists", cursor_type="row")
         with Horizontal(id="matchlist-bar"):
             yield quiet_input(id="matchlist-search", placeholder=_("Search plates (? = any one character)"))
             yield Select([(str(n), n) for n in ROWS], value=50, allow_blank=False, id="matchlist-rows", compact=True)
         yield Static("", id="matchlist-page")
-        yield DataTable(id="matchlist-entries", cursor_type="row")
+        yield MatchListTable(id="matchlist-entries", cursor_type="row")
         yield ProgressBar(total=1.0, show_eta=False, id="matchlist-progress")
         yield Footer()
 

@@ -7,19 +7,18 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from imtui.i18n import _
+from imtui.screens.list_tables import PickTable
 from imtui.screens.incidents import IncidentsScreen
 
 
 class PickIncidentScreen(IncidentsScreen):
     """Screen id ``pick-incident``; same table (``#incidents``) and filters as the list."""
 
+    TABLE = PickTable
     inherit_bindings = False
     BINDINGS = [
         Binding("enter", "pick", _("Add to this project"), id="pick", show=True),
-        Binding("right_square_bracket", "next_page", _("Next page"), id="next-page", key_display="]"),
-        Binding("left_square_bracket", "previous_page", _("Previous page"), id="previous-page", key_display="["),
         Binding("f5", "refresh", _("Refresh"), id="refresh"),
-        Binding("slash", "focus_text_filter", _("Search"), id="focus-search", key_display="/"),
         Binding("escape", "cancel", _("Cancel"), id="pick-cancel"),
     ]
 

@@ -32,26 +32,38 @@ if TYPE_CHECKING:
     from imtui.screens.new_incident import NewIncident
 
 
+class PlaybackFrame(FrameView):
+    """The frame (``#playback-frame``) carries the playback's printable keys: they act only while
+    it holds focus, not while the camera list or the time field does (issue 14, #12)."""
+
+    BINDINGS = [
+        Binding("comma", "screen.move_frames(-1)", _("−frame"), id="frame-back", key_display=","),
+        Binding("full_stop", "screen.move_frames(1)", _("+frame"), id="frame-forward", key_display="."),
+        Binding("left_square_bracket", "screen.move_seconds(-10)", _("−10 s"), id="ten-back", key_display="[",
+                show=False),
+        Binding("right_square_bracket", "screen.move_seconds(10)", _("+10 s"), id="ten-forward", key_display="]",
+                show=False),
+        Binding("left_curly_bracket", "screen.move_seconds(-60)", _("−1 min"), id="minute-back", key_display="{",
+                show=False),
+        Binding("right_curly_bracket", "screen.move_seconds(60)", _("+1 min"), id="minute-forward",
+                key_display="}", show=False),
+        Binding("s", "screen.mark_start", _("Start"), id="mark-start"),
+        Binding("e", "screen.mark_end", _("End"), id="mark-end"),
+        Binding("a", "screen.add_draft", _("To drafts"), id="add-draft"),
+        Binding("n", "screen.add_new", _("New project"), id="add-new"),
+        Binding("x", "screen.add_existing", _("Existing project"), id="add-existing"),
+        Binding("g", "screen.go_to", _("Go to"), id="go-to"),
+    ]
+
+
 class PlaybackScreen(AppAccess, Screen[None]):
     """Screen id ``playback``."""
 
     BINDINGS = [
-        Binding("comma", "move_frames(-1)", _("−frame"), id="frame-back", key_display=","),
-        Binding("full_stop", "move_frames(1)", _("+frame"), id="frame-forward", key_display="."),
         Binding("left", "move_seconds(-1)", _("−1 s"), id="second-back", show=False),
         Binding("right", "move_seconds(1)", _("+1 s"), id="second-forward", show=False),
-        Binding("left_square_bracket", "move_seconds(-10)", _("−10 s"), id="ten-back", key_display="[", show=False),
-        Binding("right_square_bracket", "move_seconds(10)", _("+10 s"), id="ten-forward", key_display="]", show=False),
-        Binding("left_curly_bracket", "move_seconds(-60)", _("−1 min"), id="minute-back", key_display="{", show=False),
-        Binding("right_curly_bracket", "move_seconds(60)", _("+1 min"), id="minute-forward", key_display="}", show=False),
         Binding("pageup", "period(False)", _("Previous period"), id="period-back", show=False),
         Binding("pagedown", "period(True)", _("Next period"), id="period-forward", show=False),
-        Binding("s", "mark_start", _("Start"), id="mark-start"),
-        Binding("e", "mark_end", _("End"), id="mark-end"),
-        Binding("a", "add_draft", _("To drafts"), id="add-draft"),
-        Binding("n", "add_new", _("New project"), id="add-new"),
-        Binding("x", "add_existing", _("Existing project"), id="add-existing"),
-        Binding("g", "go_to", _("Go to"), id="go-to"),
         Binding("escape", "back", _("Back"), id="playback-back"),
     ]
 
@@ -68,7 +80,7 @@ class PlaybackScreen(AppAccess, Screen[None]):
         with Horizontal(id="playback-bar"):
             yield Select([], id="playback-camera", compact=True, prompt=_("Camera"))
             yield quiet_input(id="playback-time", placeholder=_("Go to YYYY-MM-DD HH:MM[:SS]"))
-        yield FrameView(self.imtui.services.settings.image_mode, id="playback-frame")
+        yield PlaybackFrame(self.imtui.services.settings.image_mode, id="playback-frame")
         yield Static("", id="playback-period", markup=False)
         yield Static("", id="playback-marks", markup=False)
         yield Footer()
@@ -99,6 +111,7 @@ class PlaybackScreen(AppAccess, Screen[None]):
             self.camera_id = event.value
             self.start = self.end = None
             self._show_marks()
+            self.query_one("#playback-frame").focus()  # where its keys act
             self.jump_to_latest()
 
     @work(exclusive=True, group="frame", exit_on_error=False)
