@@ -6,13 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imtui.engine.errors import ServiceError, UnavailableError
-from imtui.storage.db import NOTIFY_CHANNEL, Database
-from imtui.storage.models import ChangeCounter
+from imtui.storage.changes import Topic, publish
+from imtui.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +33,11 @@ class Service:
             log.warning("database unavailable: %s", exc)
             raise UnavailableError(failure) from exc
 
-    async def _changed(self, session: AsyncSession, target: int | str) -> None:
-        await announce(session, self.db, target)
+    async def _changed(self, session: AsyncSession, topic: Topic) -> None:
+        await announce(session, self.db, topic)
 
 
-async def announce(session: AsyncSession, db: Database, target: int | str) -> None:
-    """Tell other operators' screens that something changed (counter on SQLite, NOTIFY on PG), in
-    the writer's transaction: the worker uses it too, for the alarms it raises."""
-    if db.is_sqlite:
-        counter = ChangeCounter.__table__
-        await session.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1))
-    else:
-        await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(target))))
+async def announce(session: AsyncSession, db: Database, topic: Topic) -> None:
+    """Publish ``topic`` in the writer's transaction (NOTIFY on PostgreSQL, the change table on
+    SQLite): open TUIs reload the lists that show it.  The worker uses it too, for its alarms."""
+    await publish(session, topic)

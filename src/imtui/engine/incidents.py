@@ -29,6 +29,7 @@ from imtui.engine.properties import DATA_KINDS
 from imtui.engine.permissions import Actor, Capabilities, Feature, Level, allowed, capabilities, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.models import (
     Category,
     CategoryValue,
@@ -213,7 +214,7 @@ class IncidentService(Service):
         """After a comment or call changed: log it, touch the project, tell the other operators."""
         self._log(session, incident_id, actor, action, details)
         await self._touch(session, incident_id)
-        await self._changed(session, incident_id)
+        await self._changed(session, Topic.INCIDENTS)
 
     @staticmethod
     async def _owner(session: AsyncSession, table: sa.Table, item_id: int) -> int:
@@ -366,7 +367,7 @@ class IncidentService(Service):
                 s.add(Sequence(incident_id=inc.id, camera_id=q.camera_id, start_time=q.start_time, end_time=q.end_time,
                                added_at=now, added_by=actor.name))
                 self._log(s, inc.id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
-            await self._changed(s, inc.id)
+            await self._changed(s, Topic.INCIDENTS)
             return inc.id
 
     async def _detail(self, s: AsyncSession, incident_id: int) -> IncidentDetail:
@@ -447,7 +448,7 @@ class IncidentService(Service):
                 if value not in ("", "false"):
                     await s.execute(sa.insert(idata).values(incident_id=incident_id, field_id=field_id, value=value))
                 self._log(s, incident_id, actor, act.DATA_CHANGED, details)
-            await self._changed(s, incident_id)
+            await self._changed(s, Topic.INCIDENTS)
             return version + 1
 
     async def _category_changes(
@@ -605,7 +606,7 @@ class IncidentService(Service):
                 self._log(s, incident_id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
             await s.flush()
             await self._recompute_span(s, incident_id)
-            await self._changed(s, incident_id)
+            await self._changed(s, Topic.INCIDENTS)
 
     async def remove_sequence(self, actor: Actor, sequence_id: int) -> None:
         require(actor, Feature.SEQUENCES, Level.MANAGE)
@@ -623,7 +624,7 @@ class IncidentService(Service):
             self._log(s, row.incident_id, actor, act.SEQUENCE_REMOVED,
                       f"{row.camera}: " + _sequence_details(row.start_time, row.end_time))
             await self._recompute_span(s, row.incident_id)
-            await self._changed(s, row.incident_id)
+            await self._changed(s, Topic.INCIDENTS)
 
     # -- delete -----------------------------------------------------------------------------------
     async def delete(self, actor: Actor, incident_id: int, version: int | None = None) -> None:
@@ -639,7 +640,7 @@ class IncidentService(Service):
                 raise StaleError()
             self._log(s, incident_id, actor, act.DELETED)
             audit.record(s, actor, audit.PROJECT_DELETED, f"incident {incident_id}")
-            await self._changed(s, incident_id)
+            await self._changed(s, Topic.INCIDENTS)
 
     # -- activity ---------------------------------------------------------------------------------
     async def activity(self, actor: Actor, incident_id: int, limit: int = 1000) -> list[ActivityView]:

@@ -30,6 +30,7 @@ from imtui.engine.errors import InvalidInput, NotFound
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, LprCamera, LprServer
 
@@ -260,7 +261,7 @@ class LprServerService(Service):
                 await s.execute(sa.update(c).where(c.c.id == camera_id).values(server_id=target.id))
                 audit.record(s, actor, audit.PROPERTY_EDITED, f"camera {camera_id}",
                              f"{cam.name}: LPR server {old or '-'} -> {target.name}")
-                await self._changed(s, f"camera {camera_id}")
+                await self._changed(s, Topic.SERVERS)
         return target.name
 
     async def request_stop(self, actor: Actor, server: int | str) -> str:
@@ -288,7 +289,7 @@ class LprServerService(Service):
             await s.execute(sa.update(c).where(c.c.server_id == row.id).values(server_id=None))  # also without FKs
             await s.execute(sa.delete(t).where(t.c.id == row.id))
             audit.record(s, actor, audit.PROPERTY_DELETED, f"LPR server {row.id}", row.name)
-            await self._changed(s, f"lprserver {row.id}")
+            await self._changed(s, Topic.SERVERS)
         return row.name
 
     async def watch(self) -> list[str]:

@@ -3,8 +3,8 @@ alarms newest first (``#alarms-table``, row key = alarm id) and the highlighted 
 log (``#alarm-detail``).
 
 Keys: ``a`` assign to me, ``p`` In progress, ``h`` On hold, ``c`` Closed, ``m`` comment, ``i`` an
-incident project of the alarm (linked both ways).  New alarms arrive through the app's alarm
-watcher (within its poll, 2 s), which calls :meth:`AlarmsScreen.alarms_arrived`.  Every change goes
+incident project of the alarm (linked both ways).  New alarms arrive through the app's change
+hub (the ALARMS topic, which also brings other operators' handling).  Every change goes
 through AlarmService, which checks the grant and logs it on the alarm.
 """
 
@@ -18,10 +18,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from imtui.engine.alarms import PRIORITIES, STATE_NAMES, AlarmView
+from imtui.engine.changes import Topic
 from imtui.engine.errors import ServiceError
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
 from imtui.screens.form_dialog import FormDialog, FormField, Values
+from imtui.screens.live_status import LiveStatus
 from imtui.screens.render import cell, safe, tell, time_cell
 
 
@@ -46,6 +48,7 @@ class AlarmsScreen(AppAccess, Screen[None]):
         yield Static(_("Alarms"), id="alarms-title")
         yield DataTable(id="alarms-table", cursor_type="row")
         yield Static("", id="alarm-detail")
+        yield LiveStatus()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -55,6 +58,7 @@ class AlarmsScreen(AppAccess, Screen[None]):
                            ("assigned", _("Assigned to")), ("project", _("Project"))):
             table.add_column(label, key=key)
         table.focus()
+        self.follow((Topic.ALARMS,), self.load)  # new alarms and other operators' handling
         self.load()
 
     def action_definitions(self) -> None:
@@ -62,9 +66,6 @@ class AlarmsScreen(AppAccess, Screen[None]):
         from imtui.screens.admin_alarms import AdminAlarmsScreen
 
         self.app.push_screen(AdminAlarmsScreen())
-
-    def alarms_arrived(self) -> None:
-        self.load()
 
     def action_reload(self) -> None:
         self.load()
