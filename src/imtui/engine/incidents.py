@@ -25,11 +25,13 @@ from imtui.engine import datafields
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
+from imtui.engine.opened import OpenedEntry, OpenedLog
 from imtui.engine.properties import DATA_KINDS
 from imtui.engine.permissions import Actor, Capabilities, Feature, Level, allowed, capabilities, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
 from imtui.storage.changes import Topic
+from imtui.storage.db import Database
 from imtui.storage.models import (
     Category,
     CategoryValue,
@@ -189,6 +191,10 @@ def parse_time_field(label: str, value: str, tz: tzinfo) -> datetime:
 
 class IncidentService(Service):
     """The operator's incident projects."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.opened = OpenedLog(db)
 
     # -- plumbing ---------------------------------------------------------------------------------
     @staticmethod
@@ -378,12 +384,15 @@ class IncidentService(Service):
             data=await load_data(s, incident_id))
 
     async def open(self, actor: Actor, incident_id: int) -> IncidentDetail:
-        """Load a project for the editor and log that ``actor`` opened it."""
+        """Load a project for the editor and log that ``actor`` opened it: a read, with the log
+        entry written in the background (engine/opened.py), so an open never waits for SQLite's
+        writer lock."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+        at = utcnow()
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
             detail = await self._detail(s, incident_id)
-            self._log(s, incident_id, actor, act.OPENED)
-            return _visible(actor, detail)
+        self.opened.add(OpenedEntry(incident_id, actor.name, at))
+        return _visible(actor, detail)
 
     async def get(self, actor: Actor, incident_id: int) -> IncidentDetail:
         """Reload a project (after a save) without logging an open."""
@@ -646,10 +655,11 @@ class IncidentService(Service):
     async def activity(self, actor: Actor, incident_id: int, limit: int = 1000) -> list[ActivityView]:
         """The project's activity log, newest first."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
+        await self.opened.flush()  # this process's own opens first (written in the background)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             a = Activity.__table__
-            rows = await s.execute(
-                sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.id.desc()).limit(limit)
+            rows = await s.execute(  # by time: an "opened" entry is stored a moment after its time
+                sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit)
             )
             return [ActivityView(r.id, r.at, r.user, r.action, r.details) for r in rows]
 

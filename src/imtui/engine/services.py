@@ -79,4 +79,5 @@ class Services:
         return await resolve_actor(self.db, user)
 
     async def close(self) -> None:
+        await self.incidents.opened.close()  # the "opened" entries still queued (never lost silently)
         await self.db.dispose()
