@@ -51,6 +51,14 @@ async def _another_desk_creates(url: str, description: str) -> int:
         await db.dispose()
 
 
+async def _another_desk_comments(url: str, incident_id: int) -> None:
+    db = Database(url)
+    try:
+        await IncidentService(db).add_comment(OPERATOR, incident_id, "seen on camera 2")
+    finally:
+        await db.dispose()
+
+
 async def _the_worker_raises_an_alarm(url: str) -> None:
     db = Database(url)
     try:
@@ -74,20 +82,21 @@ async def _alarm_does_not_reload_the_list(url: str, poll_seconds: float) -> None
 
         app.services.incidents.list_page = counted  # type: ignore[method-assign]
         await _the_worker_raises_an_alarm(url)
+        await _another_desk_comments(url, 1)  # the list shows no comments either
         await wait_for(lambda: alarms_told(app, "Gate camera down") == 1, timeout=10, pilot=pilot)
         await settle(app, pilot)
-        await pilot.pause(1.0)  # a reload for the alarm would have come by now (NOTIFY, or 10 polls)
+        await pilot.pause(1.0)  # a reload for them would have come by now (NOTIFY, or 10 polls)
         assert loads == []
         new_id = await _another_desk_creates(url, "from another desk")
         await wait_for(lambda: first_id(app) == new_id, timeout=10, pilot=pilot)
         assert len(loads) >= 1
 
 
-async def test_an_alarm_does_not_reload_the_incident_list_sqlite(sqlite_url: str) -> None:
+async def test_an_alarm_or_a_comment_does_not_reload_the_incident_list_sqlite(sqlite_url: str) -> None:
     await _alarm_does_not_reload_the_list(sqlite_url, poll_seconds=0.1)
 
 
-async def test_an_alarm_does_not_reload_the_incident_list_postgres(pg_url: str) -> None:
+async def test_an_alarm_or_a_comment_does_not_reload_the_incident_list_postgres(pg_url: str) -> None:
     await _alarm_does_not_reload_the_list(pg_url, poll_seconds=3600)  # NOTIFY only
 
 

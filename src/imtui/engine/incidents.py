@@ -217,10 +217,11 @@ class IncidentService(Service):
     async def _child_changed(
         self, session: AsyncSession, incident_id: int, actor: Actor, action: str, details: str
     ) -> None:
-        """After a comment or call changed: log it, touch the project, tell the other operators."""
+        """After a comment or call changed: log it, touch the project, tell the other operators
+        (a topic of its own: the incident list shows neither, and must not reload for them)."""
         self._log(session, incident_id, actor, action, details)
         await self._touch(session, incident_id)
-        await self._changed(session, Topic.INCIDENTS)
+        await self._changed(session, Topic.INCIDENT_DETAILS)
 
     @staticmethod
     async def _owner(session: AsyncSession, table: sa.Table, item_id: int) -> int:

@@ -34,6 +34,7 @@ class Topic(StrEnum):
     """What changed, as the screens subscribe to it (one per kind of list shown)."""
 
     INCIDENTS = "incidents"  # projects and everything the incident list shows of them
+    INCIDENT_DETAILS = "incident_details"  # comments and calls: not in the list, only in the editor
     ALARMS = "alarms"
     ALARM_DEFINITIONS = "alarm_definitions"
     SERVERS = "servers"  # LPR servers and their camera assignment
