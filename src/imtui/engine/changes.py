@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 Topics = frozenset[Topic]
 MAX_BACKOFF_SECONDS = 30.0
 COALESCE_SECONDS = 0.2  # a colleague's save NOTIFYs once per topic; the worker may burst
+MIN_INTERVAL_SECONDS = 1.0  # under a stream of writes, at most one delivery a second
 
 
 class ChangeHub:
@@ -48,6 +49,7 @@ class ChangeHub:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[Topic] = set()
         self._flush: asyncio.TimerHandle | None = None
+        self._delivered_at = float("-inf")
         self._mark: dict[str, int] | str | None = None
 
     async def start(self) -> None:
@@ -107,10 +109,13 @@ class ChangeHub:
         except ValueError:  # an older or newer writer's topic: reload everything rather than miss it
             self._pending.update(ALL_TOPICS)
         if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._deliver_pending)
+            loop = asyncio.get_running_loop()
+            delay = max(COALESCE_SECONDS, self._delivered_at + MIN_INTERVAL_SECONDS - loop.time())
+            self._flush = loop.call_later(delay, self._deliver_pending)
 
     def _deliver_pending(self) -> None:
         self._flush = None
+        self._delivered_at = asyncio.get_running_loop().time()
         topics, self._pending = frozenset(self._pending), set()
         if topics:
             self.deliver(topics)

@@ -107,8 +107,11 @@ class IncidentsScreen(AppAccess, Screen[None]):
         self.load_count()
 
     def _fill(self, page: Page, keep_row: int | None) -> None:
-        tz = self.imtui.services.settings.timezone
         table = self.query_one("#incidents", DataTable)
+        if page.rows == getattr(self, "_shown_rows", None) and table.row_count == len(page.rows):
+            return  # a change elsewhere (another page, a project not shown): nothing to repaint
+        self._shown_rows = page.rows
+        tz = self.imtui.services.settings.timezone
         table.clear()
         table.add_rows(
             (
