@@ -25,6 +25,7 @@ from imtui.engine.errors import ServiceError
 from imtui.engine.permissions import Actor
 from imtui.engine.services import Services
 from imtui.i18n import _
+from imtui.screens.live_status import interrupted
 from imtui.screens.render import tell
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,7 @@ class ImtuiApp(App[None]):
         if live:
             tell(self, _("Live updates are back."))
         else:
-            tell(self, _("Live updates interrupted: lists refresh every {n:g} s until the database "
-                         "connection is back.").format(n=self.services.settings.poll_seconds), error=True)
+            tell(self, interrupted(self.services.settings.poll_seconds), error=True)
         self.live_updates.publish(live)
 
     @work(exclusive=True, group="server-watch", exit_on_error=False)

@@ -54,7 +54,9 @@ class ChangeHub:
 
     async def start(self) -> None:
         """Take the first mark (SQLite) or LISTEN (PostgreSQL), then keep watching in a task.
-        Returns once watching, so a list loaded after it misses no change."""
+        Returns once watching, so a list loaded after it misses no change.  Once only."""
+        if self._task is not None:
+            return
         if self.db.is_sqlite:
             await self._poll_sqlite()
             self._task = asyncio.create_task(self._sqlite_loop(), name="change-hub")
@@ -124,7 +126,11 @@ class ChangeHub:
         backoff = 1.0
         while True:
             if connected:
-                await self._listener.wait_lost()
+                try:
+                    await self._listener.wait_lost()
+                except Exception:  # noqa: BLE001 - however it ended, it is gone: reconnect
+                    log.warning("LISTEN connection failed", exc_info=True)
+                    await self._listener.close()
                 log.warning("LISTEN connection lost; polling until it is back")
                 self._set_live(False)
                 backoff = 1.0

@@ -29,5 +29,10 @@ class LiveStatus(AppAccess, Static):
 
     def show(self, live: bool) -> None:
         self.set_class(live, "-live")
-        self.update("" if live else _("Live updates interrupted: refreshing every {n:g} s until the database "
-                                      "connection is back.").format(n=self.imtui.services.settings.poll_seconds))
+        self.update("" if live else interrupted(self.imtui.services.settings.poll_seconds))
+
+
+def interrupted(poll_seconds: float) -> str:
+    """The one wording of a LISTEN outage: the notification and the status line."""
+    return _("Live updates interrupted: lists refresh every {n:g} s until the database connection is back.").format(
+        n=poll_seconds)
