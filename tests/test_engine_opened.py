@@ -50,3 +50,33 @@ async def test_open_returns_while_another_connection_holds_the_write_lock(sqlite
         assert log[0].action == act.OPENED and log[0].at >= before  # stamped with the time of the open
     finally:
         await db.dispose()
+
+
+async def test_an_opened_entry_survives_an_outage_and_is_stored_once(pg_url: str) -> None:
+    """The entry's write fails while PostgreSQL refuses connections (a real proxy in front of
+    it), is retried with backoff, and lands exactly once when the server is back."""
+    from imtui.engine.opened import OpenedEntry, OpenedLog
+    from tcp_proxy import proxy_for
+
+    direct = Database(pg_url)
+    await direct.upgrade()
+    await seed_defaults(direct)
+    svc = IncidentService(direct)
+    iid = await svc.create(OPERATOR, (await svc.types())[0].id, "opened during an outage")
+    with proxy_for(pg_url) as (proxy, url):
+        db = Database(url)
+        queue = OpenedLog(db)
+        try:
+            proxy.set_mode("reset")
+            proxy.set_mode("refuse")
+            queue.add(OpenedEntry(iid, "operator", utcnow()))
+            assert not await queue.flush(1.5)  # refused: kept, not dropped
+            assert queue.pending == 1
+            proxy.set_mode("pass")
+            assert await queue.flush(30)
+        finally:
+            await queue.close(1)
+            await db.dispose()
+    log = await svc.activity(OPERATOR, iid)
+    await direct.dispose()
+    assert [e.action for e in log].count(act.OPENED) == 1

@@ -656,7 +656,7 @@ class IncidentService(Service):
     async def activity(self, actor: Actor, incident_id: int, limit: int = 1000) -> list[ActivityView]:
         """The project's activity log, newest first."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
-        await self.opened.flush()  # this process's own opens first (written in the background)
+        await self.opened.flush(2.0)  # this process's own opens first (written in the background)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             a = Activity.__table__
             rows = await s.execute(  # by time: an "opened" entry is stored a moment after its time

@@ -77,9 +77,9 @@ class OpenedLog:
             s.add_all(Activity(incident_id=e.incident_id, at=e.at, user=e.user, action=act.OPENED, details="")
                       for e in batch if e.incident_id in existing)
 
-    async def flush(self, timeout: float = 5.0) -> bool:
-        """Wait (at most ``timeout``) until every queued entry is written; False, with each entry
-        still pending in ``imtui.log``, when they could not be."""
+    async def flush(self, timeout: float = 5.0, *, report: bool = False) -> bool:
+        """Wait (at most ``timeout``) until every queued entry is written; False when they could
+        not be (with ``report``, each entry still pending goes to ``imtui.log``: the way out)."""
         task = self._task
         if not self._pending or task is None:
             return True
@@ -87,6 +87,8 @@ class OpenedLog:
             await asyncio.wait_for(asyncio.shield(task), timeout)
             return True
         except TimeoutError:
+            if not report:
+                return False
             for e in self._pending:
                 log.error("opened entry not written: incident %d opened by %s at %s", e.incident_id, e.user,
                           e.at.isoformat())
@@ -94,6 +96,6 @@ class OpenedLog:
 
     async def close(self, timeout: float = 5.0) -> None:
         """Flush, then stop retrying (the process is ending)."""
-        await self.flush(timeout)
+        await self.flush(timeout, report=True)
         if self._task is not None and not self._task.done():
             self._task.cancel()
