@@ -55,3 +55,35 @@ async def test_hub_polls_while_listen_is_refused_and_comes_back(pg_url: str) -> 
             await hub.stop()
             await listen_engine.dispose()
             await db.dispose()
+
+
+async def test_hub_notices_a_black_holed_listen_and_reconnects(pg_url: str) -> None:
+    """A link that never closes and never answers: the ping finds it, the hub polls, and LISTEN
+    comes back once the link does."""
+    db = Database(pg_url)
+    await db.upgrade()
+    await seed_defaults(db)
+    svc = IncidentService(db)
+    type_id = (await svc.types())[0].id
+    delivered: list[frozenset[Topic]] = []
+    states: list[bool] = []
+    with proxy_for(pg_url) as (proxy, url):
+        listen_engine = create_async_engine(normalise_url(url))
+        hub = ChangeHub(db, delivered.append, states.append, poll_seconds=0.2, max_backoff=1.0, ping_seconds=0.5)
+        hub._listener.engine = listen_engine  # noqa: SLF001 - only LISTEN goes through the proxy
+        hub._listener.timeout = 1.0  # noqa: SLF001 - the ping's bound (5 s in the app)
+        try:
+            await hub.start()
+            assert hub.live is True
+            proxy.set_mode("blackhole")
+            await _until(lambda: states == [False], 10)
+            proxy.restart()  # the link is back (the held connection is gone with it)
+            await _until(lambda: hub.live is True, 10)
+            assert states == [False, True]
+            delivered.clear()
+            await svc.create(OPERATOR, type_id, "after the black hole")
+            await _until(lambda: frozenset({Topic.INCIDENTS}) in delivered, 5)
+        finally:
+            await hub.stop()
+            await listen_engine.dispose()
+            await db.dispose()
