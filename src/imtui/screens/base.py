@@ -64,7 +64,7 @@ class AppAccess:
         def on_changes(changed: Topics) -> None:
             if not wanted & changed:
                 return
-            if self.is_current:  # type: ignore[attr-defined] - self is a Screen
+            if self.app.screen is self:  # type: ignore[attr-defined] - topmost (is_current includes under a modal)
                 reload()
             else:
                 self._reload_when_shown = reload

@@ -43,6 +43,7 @@ class Topic(StrEnum):
     PROPERTIES = "properties"  # types, statuses, categories, data fields, options
     SECURITY = "security"  # roles and users
     MATCHLISTS = "matchlists"
+    RECOGNITIONS = "recognitions"  # new LPR reads stored by a worker
     RECOGNITION = "recognition"  # per-camera recognition settings
 
 

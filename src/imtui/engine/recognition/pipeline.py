@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 import sqlalchemy as sa
 
+from imtui.engine.base import announce
+from imtui.engine.changes import Topic
 from imtui.engine.video.media import MediaStore
 from imtui.lpr.reader import PlateRead, deinterlace
 from imtui.lpr.settings import RecognitionSettings, from_dict, next_slot, to_dict
@@ -208,6 +210,7 @@ class LprPipeline:
                                            rows)).scalars().all()
                     if self.matcher is not None:
                         await self._match(s, list(zip(ids, rows, strict=True)))
+                    await announce(s, self.db, Topic.RECOGNITIONS)  # open LPR event screens show them
                 if ended:
                     await s.execute(sa.update(t).where(t.c.id == sa.bindparam("rid")).values(
                         last_seen=sa.bindparam("ls"), reads=sa.bindparam("n")), ended)
