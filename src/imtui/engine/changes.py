@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from imtui.storage.changes import ALL_TOPICS, Listener, Topic, topic_versions, wal_position
 from imtui.storage.db import Database
@@ -90,7 +90,7 @@ class ChangeHub:
             await asyncio.sleep(self.poll_seconds)
             changed = await self._poll_sqlite()
             if changed:
-                self.deliver(changed)
+                self._deliver(changed)
 
     async def _poll_sqlite(self) -> Topics:
         """The topics whose count moved since the previous poll (none on the first)."""
@@ -103,16 +103,12 @@ class ChangeHub:
         before, self._mark = self._mark, now
         if not isinstance(before, dict):
             return frozenset()
-        return frozenset(Topic(t) for t in now.keys() | before.keys()
-                         if now.get(t) != before.get(t) and t in Topic._value2member_map_)
+        return _topics(t for t in now.keys() | before.keys() if now.get(t) != before.get(t))
 
     # -- PostgreSQL ----------------------------------------------------------------------------
     def _notified(self, payload: str) -> None:
         """A NOTIFY: coalesce a burst into one delivery."""
-        try:
-            self._pending.add(Topic(payload))
-        except ValueError:  # an older or newer writer's topic: reload everything rather than miss it
-            self._pending.update(ALL_TOPICS)
+        self._pending.update(_topics((payload,)))
         if self._flush is None:
             loop = asyncio.get_running_loop()
             delay = max(COALESCE_SECONDS, self._delivered_at + MIN_INTERVAL_SECONDS - loop.time())
@@ -123,7 +119,7 @@ class ChangeHub:
         self._delivered_at = asyncio.get_running_loop().time()
         topics, self._pending = frozenset(self._pending), set()
         if topics:
-            self.deliver(topics)
+            self._deliver(topics)
 
     async def _postgres_loop(self, connected: bool) -> None:
         backoff = 1.0
@@ -148,7 +144,7 @@ class ChangeHub:
                 continue
             connected = True
             self._set_live(True)
-            self.deliver(ALL_TOPICS)  # what others wrote while nobody listened
+            self._deliver(ALL_TOPICS)  # what others wrote while nobody listened
 
     async def _poll_postgres_for(self, seconds: float) -> None:
         """Poll (every ``poll_seconds``) for ``seconds``: deliver every topic when the database
@@ -162,7 +158,7 @@ class ChangeHub:
                 log.debug("change poll failed", exc_info=True)
             else:
                 if self._mark is not None and now != self._mark:
-                    self.deliver(ALL_TOPICS)
+                    self._deliver(ALL_TOPICS)
                 self._mark = now
             left = end - loop.time()
             if left <= 0:
@@ -173,6 +169,13 @@ class ChangeHub:
         async with self.db.query() as conn:
             return await wal_position(conn)
 
+    def _deliver(self, topics: Topics) -> None:
+        """Hand ``topics`` over; a failing subscriber is logged and must not stop the hub."""
+        try:
+            self.deliver(topics)
+        except Exception:  # noqa: BLE001
+            log.exception("delivering changes %s failed", sorted(topics))
+
     def _set_live(self, live: bool) -> None:
         """Tell a change of state; not the first LISTEN succeeding (nothing to tell)."""
         if self.live is None and live:
@@ -180,3 +183,11 @@ class ChangeHub:
         elif live != self.live:
             self.live = live
             self.on_live(live)
+
+
+def _topics(names: Iterable[str]) -> Topics:
+    """Topics by name; a name this version does not know (a newer writer's) stands for every
+    topic: reloading too much beats missing a change."""
+    wanted = set(names)
+    known = {t for t in Topic if t.value in wanted}
+    return ALL_TOPICS if len(known) < len(wanted) else frozenset(known)
