@@ -5,6 +5,7 @@ meanwhile."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from conftest import ADMIN, OPERATOR, seeded
@@ -100,6 +101,7 @@ async def test_an_alarm_or_a_comment_does_not_reload_the_incident_list_postgres(
     await _alarm_does_not_reload_the_list(pg_url, poll_seconds=3600)  # NOTIFY only
 
 
+@pytest.mark.slow  # about 10 s: a restart, then several seconds of refused connections
 async def test_live_updates_come_back_after_a_restart_and_an_outage(pg_url: str) -> None:
     """The TUI talks to PostgreSQL through the proxy; other writers go straight to the server."""
     await _world(pg_url)
