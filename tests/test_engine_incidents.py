@@ -175,8 +175,9 @@ async def test_delete_keeps_activity_log(db: Database) -> None:
     assert (await svc.activity(ADMIN, iid))[0].action == act.DELETED
 
 
-async def test_every_change_bumps_the_change_feed(sqlite_url: str) -> None:
+async def test_every_change_publishes_its_topic(sqlite_url: str) -> None:
     from imtui.engine.seed import seed_defaults
+    from imtui.storage.changes import Topic, topic_versions
 
     db = Database(sqlite_url)
     try:
@@ -184,32 +185,47 @@ async def test_every_change_bumps_the_change_feed(sqlite_url: str) -> None:
         await seed_defaults(db)
         svc = IncidentService(db)
         type_id, _st, _cam = await _ids(svc)
-        before = await db.change_count()
+
+        async def versions() -> dict[str, int]:
+            async with db.query() as conn:
+                return await topic_versions(conn)
+
+        before = (await versions()).get(Topic.INCIDENTS, 0)
         iid = await svc.create(OPERATOR, type_id)
         await svc.add_comment(OPERATOR, iid, "x")
         await svc.open(OPERATOR, iid)  # opening changes nothing in the list
-        assert await db.change_count() == before + 2
+        after = await versions()
+        assert after[Topic.INCIDENTS] == before + 1 and after[Topic.INCIDENT_DETAILS] == 1  # the comment
+        assert Topic.ALARMS not in after  # nothing else was told
     finally:
         await db.dispose()
 
 
-async def test_postgres_notify(pg_url: str) -> None:
+async def test_postgres_notify_carries_the_topic(pg_url: str) -> None:
     import asyncio
 
-    from imtui.engine.changes import ChangeFeed
+    from imtui.engine.changes import ChangeHub, Topic
     from imtui.engine.seed import seed_defaults
 
     db = Database(pg_url)
+    hub = None
     try:
         await db.upgrade()
         await seed_defaults(db)
-        got = asyncio.Event()
-        feed = ChangeFeed(db)
-        assert await feed.listen(got.set)
+        got: list[frozenset] = []
+        hub = ChangeHub(db, got.append)
+        await hub.start()
+        assert hub.live is True
         svc = IncidentService(db)
         await svc.create(OPERATOR, (await svc.types())[0].id)
-        await asyncio.wait_for(got.wait(), 5)
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.05)
+        assert got == [frozenset({Topic.INCIDENTS})]
     finally:
+        if hub is not None:
+            await hub.stop()
         await db.dispose()
 
 

@@ -17,13 +17,17 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.signal import Signal
 
 from imtui.config import Settings, load_settings
+from imtui.engine.changes import ChangeHub, Topic, Topics
 from imtui.engine.errors import ServiceError
 from imtui.engine.permissions import Actor
 from imtui.engine.services import Services
 from imtui.i18n import _
 from imtui.screens.worker_errors import ReportingWorkerManager
+from imtui.screens.live_status import interrupted
+from imtui.screens.render import tell
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
@@ -45,8 +49,12 @@ class ImtuiApp(App[None]):
         self.login_hint = login_hint
         self.actor: Actor | None = None
         self.alarms_seen = 0  # the newest alarm this TUI has announced
+        self.watching_alarms = False  # until the newest alarm is known (and never for those who may not see them)
         self.theme = "ansi-dark"  # 16 colours: about half the bytes of truecolor (tui-links notes)
         self.animation_level = "none"
+        self.hub = ChangeHub(services.db, self.changed, self.live_changed, poll_seconds=services.settings.poll_seconds)
+        self.changes: Signal[Topics] = Signal(self, "changes")  # the topics others changed: screens subscribe
+        self.live_updates: Signal[bool] = Signal(self, "live-updates")  # PostgreSQL's LISTEN lost / back
 
     async def on_mount(self) -> None:
         from imtui.screens.login import LoginScreen
@@ -70,6 +78,7 @@ class ImtuiApp(App[None]):
         from imtui.screens.incidents import IncidentsScreen
 
         self.actor = actor
+        await self.hub.start()  # before the first list loads, so it misses no change
         if len(self.screen_stack) > 1:
             await self.switch_screen(IncidentsScreen())
         else:
@@ -80,25 +89,28 @@ class ImtuiApp(App[None]):
 
     @work(group="alarms", exit_on_error=False)
     async def watch_alarms(self) -> None:
-        """New alarms reach every open TUI: PostgreSQL NOTIFYs at once, SQLite is polled every
-        ``poll_seconds`` (2 s; one primary-key read, no repaint unless an alarm came).  Its own
-        feed: sharing the list's would reset the list's baseline."""
-        from imtui.engine.changes import ChangeFeed
-
+        """New alarms reach every open TUI through the change hub (the ALARMS topic: at once on
+        PostgreSQL, within ``poll_seconds`` on SQLite)."""
         try:
             self.alarms_seen = await self.services.alarms.latest_id(self.actor)
         except ServiceError:
             return  # this user may not see alarms
-        feed = ChangeFeed(self.services.db, self.services.settings.poll_seconds)
-        if not await feed.listen(lambda: self.check_alarms()):
-            await feed.poll()
-
-            async def poll() -> None:
-                if await feed.poll():
-                    self.check_alarms()
-
-            self.set_interval(feed.poll_seconds, poll, name="alarm-poll")
+        self.watching_alarms = True
         self.set_interval(self.services.settings.heartbeat_seconds, self.watch_servers, name="server-watch")
+
+    def changed(self, topics: Topics) -> None:
+        """The hub's delivery: the app's own alarm announcement, then every subscribed screen."""
+        if Topic.ALARMS in topics and self.watching_alarms:
+            self.check_alarms()
+        self.changes.publish(topics)
+
+    def live_changed(self, live: bool) -> None:
+        """PostgreSQL's LISTEN lost or back: say so once (the list's status line keeps saying it)."""
+        if live:
+            tell(self, _("Live updates are back."))
+        else:
+            tell(self, interrupted(self.services.settings.poll_seconds), error=True)
+        self.live_updates.publish(live)
 
     @work(exclusive=True, group="server-watch", exit_on_error=False)
     async def watch_servers(self) -> None:
@@ -113,7 +125,6 @@ class ImtuiApp(App[None]):
     @work(exclusive=True, group="alarm-check", exit_on_error=False)
     async def check_alarms(self) -> None:
         from imtui.engine.alarms import PRIORITIES
-        from imtui.screens.render import tell
 
         try:
             new = await self.services.alarms.newer(self.actor, self.alarms_seen)
@@ -128,9 +139,6 @@ class ImtuiApp(App[None]):
                 priority=PRIORITIES[alarm.priority], name=alarm.name, what=what))
         if self.services.settings.bell:
             self.bell()
-        screen = self.screen
-        if hasattr(screen, "alarms_arrived"):
-            screen.alarms_arrived()
 
     @work(exclusive=True, group="retention", exit_on_error=False)
     async def purge(self) -> None:
@@ -149,6 +157,7 @@ class ImtuiApp(App[None]):
         await Worker(self.services.db, self.services.settings).run()
 
     async def on_unmount(self) -> None:
+        await self.hub.stop()
         await self.services.close()
 
 

@@ -48,6 +48,7 @@ from imtui.engine.alarms import PRIORITIES, STATE_NAMES, safe_url
 from imtui.engine.base import announce
 from imtui.engine.times import utcnow
 from imtui.i18n import _, ngettext
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import Alarm, AlarmDefinition, AlarmLog, Camera, PlateMatch
 
@@ -320,6 +321,6 @@ async def _record(db: Database, alarm_id: int, details: str, ok: bool, source: s
     try:
         async with db.write() as s:
             s.add(AlarmLog(alarm_id=alarm_id, at=utcnow(), user=USER, action=ACTION, details=details))
-            await announce(s, db, f"alarm {alarm_id}")
+            await announce(s, db, Topic.ALARMS)
     except Exception as exc:  # noqa: BLE001 - the alarm may be gone, the database down: the log above stays
         log.error("event actions: cannot log the outcome for alarm %s: %s", alarm_id, exc)

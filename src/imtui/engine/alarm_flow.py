@@ -28,6 +28,7 @@ from imtui.engine.base import announce
 from imtui.engine.matchlists.matcher import Hit, entry_fields, match_row
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import Alarm, AlarmDefinition, AlarmLog, PlateMatch
 from imtui.storage.upsert import insert_or_ignore
@@ -119,7 +120,7 @@ async def _flow(s: AsyncSession, db: Database, found: list[tuple[StoredRead, Hit
             raised.append(RaisedAlarm(alarm_id, d.id, d.name, read.id, match_id, read.camera_id, read.plate,
                                       hit.list_name, retroactive, outputs))
     if raised:
-        await announce(s, db, "alarm")  # open TUIs show new alarms at once (PG) or within their poll
+        await announce(s, db, Topic.ALARMS)  # open TUIs show new alarms at once (PG) or within their poll
     return FlowResult(len(match_ids), tuple(raised))
 
 

@@ -31,6 +31,7 @@ from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.properties import read_options
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import Activity, Alarm, AlarmLog
 
@@ -94,5 +95,5 @@ class AlarmIncidents(Service):
                            details=_("incident project {id} created").format(id=incident_id)))
             s.add(Activity(incident_id=incident_id, at=utcnow(), user=actor.name, action=act.FROM_ALARM,
                            details=_("alarm {id} “{name}”").format(id=alarm_id, name=row.name)))
-            await self._changed(s, f"alarm {alarm_id}")
+            await self._changed(s, Topic.ALARMS)
         return incident_id

@@ -38,6 +38,7 @@ from imtui.engine.errors import InvalidInput, NotFound
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.models import Alarm, AlarmDefinition, AlarmLog, Camera, MatchList
 
 STATES = ("new", "in_progress", "on_hold", "closed")
@@ -263,7 +264,7 @@ async def raise_for_event(s, db, kind: str, camera_id: int | None, message: str,
         _log(s, alarm_id, "system", "raised", d.name)
         raised += 1
     if raised:
-        await announce(s, db, "alarm")
+        await announce(s, db, Topic.ALARMS)
     return raised
 
 
@@ -299,7 +300,7 @@ class AlarmService(Service):
             outputs = _outputs_text(v)
             audit.record(s, actor, audit.PROPERTY_ADDED, f"alarm definition {new_id}",
                          f"{v['name']}: {v['trigger']}" + (f"; {outputs}" if outputs else ""))
-            await self._changed(s, f"alarmdef {new_id}")
+            await self._changed(s, Topic.ALARM_DEFINITIONS)
             row = (await s.execute(sa.select(d).where(d.c.id == new_id))).one()
         return _definition(row)
 
@@ -336,7 +337,7 @@ class AlarmService(Service):
                 **{k: (json.dumps(v[k]) if k == "cameras" else v[k]) for k in changed}, changed_at=utcnow()))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"alarm definition {definition_id}",
                          f"{v['name']}: " + "; ".join(f"{k} {_shown(k, old[k])} -> {_shown(k, v[k])}" for k in changed))
-            await self._changed(s, f"alarmdef {definition_id}")
+            await self._changed(s, Topic.ALARM_DEFINITIONS)
             row = (await s.execute(sa.select(d).where(d.c.id == definition_id))).one()
         return _definition(row)
 
@@ -366,7 +367,7 @@ class AlarmService(Service):
                 raise NotFound(_("Alarm definition: no definition has ID {id}.").format(id=definition_id))
             await s.execute(sa.delete(d).where(d.c.id == definition_id))
             audit.record(s, actor, audit.PROPERTY_DELETED, f"alarm definition {definition_id}", row.name)
-            await self._changed(s, f"alarmdef {definition_id}")
+            await self._changed(s, Topic.ALARM_DEFINITIONS)
 
     # -- the alarm manager (operators) ------------------------------------------------------------
     async def alarms(self, actor: Actor, *, states: Sequence[str] = (), limit: int = 200) -> list[AlarmView]:
@@ -438,7 +439,7 @@ class AlarmService(Service):
             if values:
                 await s.execute(sa.update(a).where(a.c.id == alarm_id).values(**values))
             _log(s, alarm_id, actor.name, action, details(row))
-            await self._changed(s, f"alarm {alarm_id}")
+            await self._changed(s, Topic.ALARMS)
             return _alarm((await s.execute(_alarms().where(a.c.id == alarm_id))).one())
 
     async def to_incident(self, actor: Actor, alarm_id: int, type_id: int | None,

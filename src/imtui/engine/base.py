@@ -6,14 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imtui.config import Settings
 from imtui.engine.errors import OutcomeUnknown, ServiceError, UnavailableError
 from imtui.i18n import _
-from imtui.storage.db import NOTIFY_CHANNEL, UNREACHABLE, CommitUnknown, Database, DbTimeouts
-from imtui.storage.models import ChangeCounter
+from imtui.storage.changes import Topic, publish
+from imtui.storage.db import UNREACHABLE, CommitUnknown, Database, DbTimeouts
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ class Service:
     def _guard(self, failure: str, *, retry_safe: bool = False) -> AbstractAsyncContextManager[None]:
         return guard(failure, retry_safe=retry_safe)
 
-    async def _changed(self, session: AsyncSession, target: int | str) -> None:
-        await announce(session, self.db, target)
+    async def _changed(self, session: AsyncSession, topic: Topic) -> None:
+        await announce(session, self.db, topic)
 
 
 @asynccontextmanager
@@ -65,11 +64,7 @@ def unknown_outcome_message(retry_safe: bool) -> str:
              "before trying again.")
 
 
-async def announce(session: AsyncSession, db: Database, target: int | str) -> None:
-    """Tell other operators' screens that something changed (counter on SQLite, NOTIFY on PG), in
-    the writer's transaction: the worker uses it too, for the alarms it raises."""
-    if db.is_sqlite:
-        counter = ChangeCounter.__table__
-        await session.execute(sa.update(counter).where(counter.c.id == 1).values(value=counter.c.value + 1))
-    else:
-        await session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(target))))
+async def announce(session: AsyncSession, db: Database, topic: Topic) -> None:
+    """Publish ``topic`` in the writer's transaction (NOTIFY on PostgreSQL, the change table on
+    SQLite): open TUIs reload the lists that show it.  The worker uses it too, for its alarms."""
+    await publish(session, topic)

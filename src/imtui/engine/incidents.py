@@ -25,10 +25,13 @@ from imtui.engine import datafields
 from imtui.engine import audit
 from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
+from imtui.engine.opened import OpenedEntry, OpenedLog
 from imtui.engine.properties import DATA_KINDS
 from imtui.engine.permissions import Actor, Capabilities, Feature, Level, allowed, capabilities, require
 from imtui.engine.times import INPUT_FORMAT, parse_site_time, utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
+from imtui.storage.db import Database
 from imtui.storage.models import (
     Category,
     CategoryValue,
@@ -189,6 +192,10 @@ def parse_time_field(label: str, value: str, tz: tzinfo) -> datetime:
 class IncidentService(Service):
     """The operator's incident projects."""
 
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.opened = OpenedLog(db)
+
     # -- plumbing ---------------------------------------------------------------------------------
     @staticmethod
     def _log(session: AsyncSession, incident_id: int, actor: Actor, action: str, details: str = "") -> None:
@@ -210,10 +217,11 @@ class IncidentService(Service):
     async def _child_changed(
         self, session: AsyncSession, incident_id: int, actor: Actor, action: str, details: str
     ) -> None:
-        """After a comment or call changed: log it, touch the project, tell the other operators."""
+        """After a comment or call changed: log it, touch the project, tell the other operators
+        (a topic of its own: the incident list shows neither, and must not reload for them)."""
         self._log(session, incident_id, actor, action, details)
         await self._touch(session, incident_id)
-        await self._changed(session, incident_id)
+        await self._changed(session, Topic.INCIDENT_DETAILS)
 
     @staticmethod
     async def _owner(session: AsyncSession, table: sa.Table, item_id: int) -> int:
@@ -382,7 +390,7 @@ class IncidentService(Service):
             s.add(Sequence(incident_id=inc.id, camera_id=q.camera_id, start_time=q.start_time, end_time=q.end_time,
                            added_at=now, added_by=actor.name))
             self._log(s, inc.id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
-        await self._changed(s, inc.id)
+        await self._changed(s, Topic.INCIDENTS)
         return inc.id
 
     async def _detail(self, s: AsyncSession, incident_id: int) -> IncidentDetail:
@@ -393,12 +401,15 @@ class IncidentService(Service):
             data=await load_data(s, incident_id))
 
     async def open(self, actor: Actor, incident_id: int) -> IncidentDetail:
-        """Load a project for the editor and log that ``actor`` opened it."""
+        """Load a project for the editor and log that ``actor`` opened it: a read, with the log
+        entry written in the background (engine/opened.py), so an open never waits for SQLite's
+        writer lock."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
-        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.write() as s:
+        at = utcnow()
+        async with self._guard(_("Cannot perform this action. Try again later.")), self.db.read() as s:
             detail = await self._detail(s, incident_id)
-            self._log(s, incident_id, actor, act.OPENED)
-            return _visible(actor, detail)
+        self.opened.add(OpenedEntry(incident_id, actor.name, at))
+        return _visible(actor, detail)
 
     async def get(self, actor: Actor, incident_id: int) -> IncidentDetail:
         """Reload a project (after a save) without logging an open."""
@@ -463,7 +474,7 @@ class IncidentService(Service):
                 if value not in ("", "false"):
                     await s.execute(sa.insert(idata).values(incident_id=incident_id, field_id=field_id, value=value))
                 self._log(s, incident_id, actor, act.DATA_CHANGED, details)
-            await self._changed(s, incident_id)
+            await self._changed(s, Topic.INCIDENTS)
             return version + 1
 
     async def _category_changes(
@@ -630,7 +641,7 @@ class IncidentService(Service):
                 self._log(s, incident_id, actor, act.SEQUENCE_ADDED, _sequence_details(q.start_time, q.end_time))
             await s.flush()
             await self._recompute_span(s, incident_id)
-            await self._changed(s, incident_id)
+            await self._changed(s, Topic.INCIDENTS)
 
     async def remove_sequence(self, actor: Actor, sequence_id: int) -> None:
         require(actor, Feature.SEQUENCES, Level.MANAGE)
@@ -648,7 +659,7 @@ class IncidentService(Service):
             self._log(s, row.incident_id, actor, act.SEQUENCE_REMOVED,
                       f"{row.camera}: " + _sequence_details(row.start_time, row.end_time))
             await self._recompute_span(s, row.incident_id)
-            await self._changed(s, row.incident_id)
+            await self._changed(s, Topic.INCIDENTS)
 
     # -- delete -----------------------------------------------------------------------------------
     async def delete(self, actor: Actor, incident_id: int, version: int | None = None) -> None:
@@ -664,16 +675,17 @@ class IncidentService(Service):
                 raise StaleError()
             self._log(s, incident_id, actor, act.DELETED)
             audit.record(s, actor, audit.PROJECT_DELETED, f"incident {incident_id}")
-            await self._changed(s, incident_id)
+            await self._changed(s, Topic.INCIDENTS)
 
     # -- activity ---------------------------------------------------------------------------------
     async def activity(self, actor: Actor, incident_id: int, limit: int = 1000) -> list[ActivityView]:
         """The project's activity log, newest first."""
         require(actor, Feature.INCIDENTS, Level.VIEW)
+        await self.opened.flush(2.0)  # this process's own opens first (written in the background)
         async with self._guard(_("Cannot perform this action. Try again later.")), self.db.query() as s:
             a = Activity.__table__
-            rows = await s.execute(
-                sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.id.desc()).limit(limit)
+            rows = await s.execute(  # by time: an "opened" entry is stored a moment after its time
+                sa.select(a).where(a.c.incident_id == incident_id).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit)
             )
             return [ActivityView(r.id, r.at, r.user, r.action, r.details) for r in rows]
 

@@ -25,11 +25,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from imtui.engine import audit, events
-from imtui.engine.base import Service
+from imtui.engine.base import Service, announce
 from imtui.engine.errors import InvalidInput, NotFound
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, LprCamera, LprServer
 
@@ -128,6 +129,7 @@ async def register(db: Database, name: str, host: str, pid: int, interval: float
         values = dict(host=host[:200], pid=pid, started_at=now, heartbeat_at=now, interval=interval, state="running",
                       responding=True, stop_requested=False, cpu_percent=0.0, memory_available=0, plates=0,
                       cameras="{}", error="")
+        await announce(s, db, Topic.SERVERS)  # open LPR servers screens show it (the lines below commit it)
         if row is None:
             return (await s.execute(sa.insert(t).values(name=name, **values).returning(t.c.id))).scalar_one()
         if row.state == "running" and not silent(row, now) and (row.host, row.pid) != (host[:200], pid):
@@ -167,6 +169,7 @@ async def heartbeat(db: Database, server_id: int, beat: Beat) -> bool | None:
             heartbeat_at=now, state="running", cpu_percent=beat.cpu_percent, memory_available=beat.memory_available,
             plates=beat.plates, cameras=json.dumps({str(k): v for k, v in sorted(beat.cameras.items())}),
             error=beat.error[:1000], responding=True))
+        await announce(s, db, Topic.SERVERS)  # every heartbeat: the screen's figures and up time follow it
         if not row.responding:
             await _event(s, db, events.SERVER_RESPONDING, row.name, _responding(row.name), now)
         return bool(row.stop_requested)
@@ -178,6 +181,7 @@ async def stopped(db: Database, server_id: int) -> None:
     async with db.write() as s:
         await s.execute(sa.update(t).where(t.c.id == server_id).values(
             state="stopped", heartbeat_at=utcnow(), stop_requested=False, cameras="{}"))
+        await announce(s, db, Topic.SERVERS)
 
 
 async def check_silent(db: Database, *, now: datetime | None = None) -> list[str]:
@@ -196,6 +200,7 @@ async def check_silent(db: Database, *, now: datetime | None = None) -> list[str
                 t.c.id == r.id, t.c.responding == sa.true(), t.c.heartbeat_at == r.heartbeat_at,
             ).values(responding=False))).rowcount
             if flipped == 1:  # another watcher, or a heartbeat, did not get there first
+                await announce(s, db, Topic.SERVERS)
                 await _event(s, db, events.SERVER_NOT_RESPONDING, r.name, _not_responding(r.name, r.heartbeat_at), now)
                 names.append(r.name)
     for name in names:
@@ -260,7 +265,7 @@ class LprServerService(Service):
                 await s.execute(sa.update(c).where(c.c.id == camera_id).values(server_id=target.id))
                 audit.record(s, actor, audit.PROPERTY_EDITED, f"camera {camera_id}",
                              f"{cam.name}: LPR server {old or '-'} -> {target.name}")
-                await self._changed(s, f"camera {camera_id}")
+                await self._changed(s, Topic.SERVERS)
         return target.name
 
     async def request_stop(self, actor: Actor, server: int | str) -> str:
@@ -288,7 +293,7 @@ class LprServerService(Service):
             await s.execute(sa.update(c).where(c.c.server_id == row.id).values(server_id=None))  # also without FKs
             await s.execute(sa.delete(t).where(t.c.id == row.id))
             audit.record(s, actor, audit.PROPERTY_DELETED, f"LPR server {row.id}", row.name)
-            await self._changed(s, f"lprserver {row.id}")
+            await self._changed(s, Topic.SERVERS)
         return row.name
 
     async def watch(self) -> list[str]:

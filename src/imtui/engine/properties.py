@@ -20,6 +20,7 @@ from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, ServiceError, StaleError
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.i18n import _, ngettext
+from imtui.storage.changes import Topic
 from imtui.storage.models import (
     Category,
     CategoryValue,
@@ -188,7 +189,7 @@ class PropertyService(Service):
             new_id = (await s.execute(sa.insert(t).values(**values).returning(t.c.id))).scalar_one()
             target = f"{kind} {new_id}" + (f" (category {slot})" if slot else "")
             audit.record(s, actor, audit.PROPERTY_ADDED, target, name)
-            await self._changed(s, target)
+            await self._changed(s, Topic.PROPERTIES)
             return new_id
 
     async def edit_item(
@@ -206,7 +207,7 @@ class PropertyService(Service):
             new_desc = _check_description(label, description) if description is not None else row.description
             await s.execute(sa.update(t).where(t.c.id == item_id).values(name=new_name, description=new_desc))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"{kind} {item_id}", f"{row.name} → {new_name}")
-            await self._changed(s, f"{kind} {item_id}")
+            await self._changed(s, Topic.PROPERTIES)
 
     async def delete_item(self, actor: Actor, kind: str, item_id: int) -> None:
         require(actor, Feature.PROPERTIES, Level.MANAGE)
@@ -218,7 +219,7 @@ class PropertyService(Service):
             await self._refuse_if_used(s, kind, item_id, row.name, _("delete"))
             await s.execute(sa.delete(t).where(t.c.id == item_id))
             audit.record(s, actor, audit.PROPERTY_DELETED, f"{kind} {item_id}", row.name)
-            await self._changed(s, f"{kind} {item_id}")
+            await self._changed(s, Topic.PROPERTIES)
 
     # -- categories -------------------------------------------------------------------------------
     @staticmethod
@@ -255,7 +256,7 @@ class PropertyService(Service):
             await s.execute(sa.update(c).where(c.c.slot == slot).values(**values))
             state = _("enabled") if values["enabled"] else _("disabled")
             audit.record(s, actor, audit.PROPERTY_EDITED, f"category {slot}", f"{values['name']} ({state})")
-            await self._changed(s, f"category {slot}")
+            await self._changed(s, Topic.PROPERTIES)
 
     # -- data fields ------------------------------------------------------------------------------
     async def data_fields(self, actor: Actor) -> list[DataFieldView]:
@@ -283,7 +284,7 @@ class PropertyService(Service):
             state = _("enabled") if values["enabled"] else _("disabled")
             audit.record(s, actor, audit.PROPERTY_EDITED, f"data field {row.kind} {row.slot}",
                          f"{values['name']} ({state})")
-            await self._changed(s, f"field {field_id}")
+            await self._changed(s, Topic.PROPERTIES)
 
     # -- options ----------------------------------------------------------------------------------
     async def options(self, actor: Actor) -> Options:
@@ -318,7 +319,7 @@ class PropertyService(Service):
                     await s.execute(sa.insert(st).values(key=key, value=value))
                 audit.record(s, actor, audit.OPTIONS_CHANGED, key, f"{old} → {new}")
             if changes:
-                await self._changed(s, "options")
+                await self._changed(s, Topic.PROPERTIES)
             return await read_options(s)
 
 

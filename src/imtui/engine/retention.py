@@ -20,6 +20,7 @@ from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.properties import read_options
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.models import Activity, Incident
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,9 @@ class RetentionService(Service):
                     deleted += len(ids)
                     if len(ids) < BATCH:
                         await self._log_run(s, actor, deleted, days, cutoff)
-                        await self._changed(s, "purge")
+                        await self._changed(s, Topic.INCIDENTS)
                         break
-                    await self._changed(s, "purge")
+                    await self._changed(s, Topic.INCIDENTS)
             if deleted == 0:  # one audit entry per run, also when nothing was due
                 async with self.db.write() as s:
                     await self._log_run(s, actor, 0, days, cutoff)

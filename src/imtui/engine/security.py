@@ -22,6 +22,7 @@ from imtui.engine.errors import InvalidInput, PermissionDenied, ServiceError, St
 from imtui.engine.permissions import Actor, Feature, Level, merge, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.models import Role, RoleGrant, User, UserRole
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class SecurityService(Service):
             await s.execute(sa.delete(g).where(g.c.role_id == row.id, g.c.feature == feat.value))
             await s.execute(sa.insert(g).values(role_id=row.id, feature=feat.value, level=int(lvl)))
             audit.record(s, actor, ROLE_CHANGED, f"role {role}", f"{feat.value}: {lvl.name.lower()}")
-            await self._changed(s, "roles")
+            await self._changed(s, Topic.SECURITY)
 
     async def delete_role(self, actor: Actor, role: str) -> None:
         require(actor, Feature.SECURITY, Level.MANAGE)
@@ -206,7 +207,7 @@ class SecurityService(Service):
                 raise InvalidInput("role", _("The Administrator role cannot be deleted."))
             await s.execute(sa.delete(Role.__table__).where(Role.__table__.c.id == row.id))
             audit.record(s, actor, ROLE_DELETED, f"role {role}")
-            await self._changed(s, "roles")
+            await self._changed(s, Topic.SECURITY)
 
     # -- users ------------------------------------------------------------------------------------
     async def users(self, actor: Actor) -> list[UserView]:

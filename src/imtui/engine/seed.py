@@ -24,6 +24,7 @@ from imtui.storage.bulk import (
     SqliteBulkLoader,
     copy_postgres,
 )
+from imtui.storage.changes import NOTIFY_CHANNEL, Topic
 from imtui.storage.db import Database
 from imtui.storage.models import (
     Camera,
@@ -232,7 +233,7 @@ async def seed_incidents(
                 say(f"{offset + m:,} of {n:,} incidents written")
             await pg.execute("SELECT setval(pg_get_serial_sequence('incident', 'id'), (SELECT max(id) FROM incident))")
             await pg.execute("ANALYZE")
-            await pg.execute("SELECT pg_notify('imtui_changes', 'seed')")
+            await pg.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, Topic.INCIDENTS.value)
             await conn.commit()
     await _keep_synthetic_span(db)
     total.incidents = n

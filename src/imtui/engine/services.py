@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from imtui.config import Settings
-from imtui.engine.changes import ChangeFeed
 from imtui.engine.incidents import IncidentService
 from imtui.engine.permissions import Actor
 from imtui.engine.audit import AuditService
@@ -38,7 +37,6 @@ class Services:
     settings: Settings
     db: Database = field(init=False)
     incidents: IncidentService = field(init=False)
-    changes: ChangeFeed = field(init=False)
     properties: PropertyService = field(init=False)
     retention: RetentionService = field(init=False)
     audit: AuditService = field(init=False)
@@ -61,7 +59,6 @@ class Services:
     def __post_init__(self) -> None:
         self.db = open_database(self.settings)
         self.incidents = IncidentService(self.db)
-        self.changes = ChangeFeed(self.db, self.settings.poll_seconds)
         self.properties = PropertyService(self.db)
         self.retention = RetentionService(self.db)
         self.audit = AuditService(self.db)
@@ -93,4 +90,5 @@ class Services:
         return await resolve_actor(self.db, user)
 
     async def close(self) -> None:
+        await self.incidents.opened.close()  # the "opened" entries still queued (never lost silently)
         await self.db.dispose()

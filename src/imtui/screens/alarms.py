@@ -7,8 +7,8 @@ highlighted alarm's camera, message, matched list entry with its custom fields a
 Keys: ``a`` assign to me, ``p`` In progress, ``h`` On hold, ``c`` Closed, ``m`` comment, ``i`` an
 incident project of the alarm (linked both ways; of the type set for alarm projects, else the
 operator picks one in ``#incident-type``), ``v`` plays the recording around the read (View video).
-New alarms arrive through the app's alarm watcher (within its poll, 2 s), which calls
-:meth:`AlarmsScreen.alarms_arrived`.  Every change goes through AlarmService, which checks the grant
+New alarms arrive through the app's change hub (the ALARMS topic, which also brings other
+operators' handling).  Every change goes through AlarmService, which checks the grant
 and logs it on the alarm.
 """
 
@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Static
 from imtui.engine.alarm_detail import AlarmDetail
 from imtui.engine.alarm_incident import AlreadyLinked, TypeNeeded
 from imtui.engine.alarms import PRIORITIES, STATE_NAMES, AlarmView
+from imtui.engine.changes import Topic
 from imtui.engine.errors import ServiceError
 from imtui.engine.incidents import Option
 from imtui.engine.times import format_site
@@ -33,6 +34,7 @@ from imtui.screens.base import AppAccess
 from imtui.screens.form_dialog import FormDialog, FormField, Values
 from imtui.screens.incident_type_dialog import IncidentTypeDialog
 from imtui.screens.plate_picture import PlatePicture
+from imtui.screens.live_status import LiveStatus
 from imtui.screens.render import cell, safe, tell, time_cell
 from imtui.screens.video import VideoScreen
 
@@ -62,6 +64,7 @@ class AlarmsScreen(AppAccess, Screen[None]):
             with VerticalScroll(id="alarm-detail-box"):
                 yield Static("", id="alarm-detail", markup=False)
             yield PlatePicture(self.imtui.services.settings.image_mode, "alarm")
+        yield LiveStatus()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -71,6 +74,7 @@ class AlarmsScreen(AppAccess, Screen[None]):
                            ("assigned", _("Assigned to")), ("project", _("Project"))):
             table.add_column(label, key=key)
         table.focus()
+        self.follow((Topic.ALARMS,), self.load)  # new alarms and other operators' handling
         self.load()
 
     def action_definitions(self) -> None:
@@ -78,9 +82,6 @@ class AlarmsScreen(AppAccess, Screen[None]):
         from imtui.screens.admin_alarms import AdminAlarmsScreen
 
         self.app.push_screen(AdminAlarmsScreen())
-
-    def alarms_arrived(self) -> None:
-        self.load()
 
     def action_reload(self) -> None:
         self.load()

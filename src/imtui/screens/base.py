@@ -9,9 +9,10 @@ Screen[None])``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from imtui.engine.changes import Topic, Topics
 from imtui.engine.errors import ServiceError
 from imtui.screens.render import tell
 
@@ -63,3 +64,28 @@ class AppAccess:
         from imtui.screens.confirm import ConfirmDialog
 
         self.app.push_screen(ConfirmDialog(question, verb), callback=lambda yes: then() if yes else None)  # type: ignore[attr-defined]
+
+    def follow(self, topics: Iterable[Topic], reload: Callable[[], object]) -> None:
+        """Call ``reload`` when another operator (or the worker) changes one of ``topics``: the
+        app's change hub, never a timer of the screen's own.  Other topics are ignored; while
+        another screen or a dialog covers this one, the reload waits until it is shown again
+        (once, however many changes came)."""
+        wanted = frozenset(topics)
+
+        def on_changes(changed: Topics) -> None:
+            if not wanted & changed:
+                return
+            if self.app.screen is self:  # type: ignore[attr-defined] - topmost (is_current includes under a modal)
+                reload()
+            else:
+                self._reload_when_shown = reload
+
+        self.imtui.changes.subscribe(self, on_changes)  # type: ignore[arg-type] - self is a DOMNode
+
+    def on_screen_resume(self) -> None:
+        """Shown again: the reload a change asked for while covered (see :meth:`follow`).  Textual
+        calls this besides the screen's own handler of the same event."""
+        reload = getattr(self, "_reload_when_shown", None)
+        if reload is not None:
+            self._reload_when_shown = None
+            reload()

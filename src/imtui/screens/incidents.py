@@ -10,12 +10,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker
 
+from imtui.engine.changes import Topic
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import Cursor, IncidentFilter, Page, orders_by_end_time, parse_time_field
 from imtui.i18n import _
 from imtui.screens.base import AppAccess
 from imtui.screens.evidence_actions import ask_send_for_export, open_report
 from imtui.screens.list_tables import IncidentTable
+from imtui.screens.live_status import LiveStatus
 from imtui.screens.new_incident import NewIncident
 from imtui.screens.paging import PageTurns
 from imtui.screens.render import cell, quiet_input, tell, time_cell
@@ -55,6 +57,7 @@ class IncidentsScreen(AppAccess, Screen[None]):
         table = self.TABLE(id="incidents", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="page-info")
+        yield LiveStatus()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -65,7 +68,10 @@ class IncidentsScreen(AppAccess, Screen[None]):
         ):
             table.add_column(label, key=key)
         table.focus()
-        self.watch_changes()  # loads the first page once it is watching (see there)
+        # The app's hub watches since before this screen was pushed: no change is missed.
+        self.follow((Topic.INCIDENTS, Topic.PROPERTIES), self._on_external_change)
+        self.load_page()
+        self.load_count()
 
     # -- loading ----------------------------------------------------------------------------------
     def load_page(self, keep_row: int | None = None, turning: bool = False) -> None:
@@ -106,30 +112,19 @@ class IncidentsScreen(AppAccess, Screen[None]):
             self.total = None
         self._show_page_info()
 
-    @work(group="changes", exit_on_error=False)
-    async def watch_changes(self) -> None:
-        """LISTEN on PostgreSQL; on SQLite, poll the change counter on a timer (no repaint unless changed)."""
-        feed = self.imtui.services.changes
-        if not await feed.listen(self._on_external_change):
-            await feed.poll()
-            self.set_interval(feed.poll_seconds, self._poll_changes, name="change-poll")
-        # Only now the first page: a change committed between loading it and the first mark (the
-        # start-up retention purge, a colleague's save) would otherwise never refresh the list.
-        self.load_page()
-        self.load_count()
-
-    async def _poll_changes(self) -> None:
-        if await self.imtui.services.changes.poll():
-            self._on_external_change()
-
     def _on_external_change(self) -> None:
+        """Another operator changed a project or the properties it shows (the change hub's
+        INCIDENTS and PROPERTIES topics; an alarm does not reload the list)."""
         table = self.query_one("#incidents", DataTable)
         self.load_page(keep_row=table.cursor_row)
         self.load_count()
 
     def _fill(self, page: Page, keep_row: int | None) -> None:
-        tz = self.imtui.services.settings.timezone
         table = self.query_one("#incidents", DataTable)
+        if page.rows == getattr(self, "_shown_rows", None) and table.row_count == len(page.rows):
+            return  # a change elsewhere (another page, a project not shown): nothing to repaint
+        self._shown_rows = page.rows
+        tz = self.imtui.services.settings.timezone
         table.clear()
         table.add_rows(
             (

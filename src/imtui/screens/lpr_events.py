@@ -16,10 +16,11 @@ page when new events were announced), ``escape`` leaves a filter for the table, 
 Everything goes through LprEventService (which checks the sequences grant); every text that came
 from a camera, a list or a plate is shown sanitised and never as markup.
 
-New recognitions come by themselves, like the Smart Client's LPR tab.  While the screen is shown
-(the timer pauses under a dialog or another screen) it asks every ``settings.poll_seconds`` for
-the highest recognition id, one primary-key read, and draws nothing while that does not change.
-When it does, and the first page is shown, the new events matching the filters of that page are
+New recognitions come by themselves, like the Smart Client's LPR tab.  The worker publishes the
+RECOGNITIONS topic with each batch it stores, and the app's change hub delivers it (at once on
+PostgreSQL, within ``settings.poll_seconds`` on SQLite; under a dialog or another screen, once
+when the screen is shown again).  Then the screen reads the highest recognition id, one
+primary-key read, and draws nothing while that does not change.  When it does, and the first page is shown, the new events matching the filters of that page are
 added at their place (newest first: usually the top) without rebuilding the table; the cursor
 stays on its event and the detail is not redrawn; the rows pushed past the page size go to the
 next page (``]`` starts after the last row kept).  When an older page is shown, or adding would
@@ -41,10 +42,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.worker import Worker
 
+from imtui.engine.changes import Topic
 from imtui.engine.errors import InvalidInput, ServiceError
 from imtui.engine.incidents import parse_time_field
 from imtui.engine.lpr_events import EventCursor, EventPage, LprEvent
@@ -88,7 +89,7 @@ class LprEventsScreen(AppAccess, Screen[None]):
         self._detailed: int | None | bool = False  # the event the detail shows (False: none yet)
         self._searcher: Worker | None = None
         self._poller: Worker | None = None
-        self._timer: Timer | None = None
+        self._tick_again = False  # recognitions announced while a poll ran: poll once more
 
     @property
     def mode(self) -> str:
@@ -116,19 +117,12 @@ class LprEventsScreen(AppAccess, Screen[None]):
                            ("country", _("Country")), ("confidence", _("Conf.")), ("lists", _("Lists matched"))):
             table.add_column(label, key=key)
         table.focus()
-        self._timer = self.set_interval(self.imtui.services.settings.poll_seconds, self._tick,
-                                        name="lpr-events-poll", pause=True)
+        self.follow((Topic.RECOGNITIONS,), self._tick)
         self.load_choices()
 
     def on_screen_resume(self) -> None:
-        """Shown (again): catch up now, then every poll interval."""
+        """Shown (again): catch up now (reads stored meanwhile were announced while covered)."""
         self._tick()
-        if self._timer is not None:
-            self._timer.resume()
-
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.pause()
 
     # -- loading ------------------------------------------------------------------------------------
     @work(exclusive=True, group="lpr-events-choices", exit_on_error=False)
@@ -253,18 +247,28 @@ class LprEventsScreen(AppAccess, Screen[None]):
 
     # -- following new recognitions -----------------------------------------------------------------
     def _tick(self) -> None:
-        """Every poll interval while shown: skipped before the first page, while a filter is
-        refused, while a search runs and while the previous poll still runs (a slow database)."""
+        """New recognitions were stored: skipped before the first page, while a filter is refused
+        and while a search runs (each loads the page afresh); while the previous poll still runs
+        (a slow database), once more after it."""
         if self.seen is None or self._failed or self.filters is None:
             return
         if self._searcher is not None and not self._searcher.is_finished:
             return
         if self._poller is not None and not self._poller.is_finished:
+            self._tick_again = True  # it may have read the highest id before these were stored
             return
+        self._tick_again = False
         self._poller = self._poll()
 
     @work(group="lpr-events-poll", exit_on_error=False)
     async def _poll(self) -> None:
+        while True:
+            self._tick_again = False
+            await self._poll_once()
+            if not self._tick_again:
+                return
+
+    async def _poll_once(self) -> None:
         events, actor = self.imtui.services.lpr_events, self.imtui.actor
         generation, filters, seen = self._generation, dict(self.filters or {}), self.seen or 0
         try:

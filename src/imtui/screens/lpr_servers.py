@@ -10,9 +10,9 @@ server (it stops at its next heartbeat, wherever it runs), ``delete`` forget a s
 longer runs, ``f5`` refresh, ``escape`` back; Tab, or the down arrow on the last server and the
 up arrow on the first camera, move between the two tables.
 
-The figures change with every heartbeat, so the screen reloads itself every
-``settings.heartbeat_seconds`` while it is shown (the timer pauses under a dialog or another
-screen) and touches a widget only when what it shows differs.  The up time alone is not a reason
+The figures change with every heartbeat, and every heartbeat publishes the SERVERS topic: the
+screen reloads when the app's change hub delivers it (under a dialog or another screen, once when
+shown again) and touches a widget only when what it shows differs.  The up time alone is not a reason
 to redraw (it would make the screen a clock): it is brought up to date with the next change, at
 the latest the next heartbeat of a running server.  Everything goes through LprServerService,
 which checks the grant (properties: view to see, manage to change) and writes the audit log.
@@ -27,10 +27,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
+from imtui.engine.changes import Topic
 from imtui.engine.errors import ServiceError
 from imtui.engine.lpr_servers import ServerCamera, ServerView
 from imtui.engine.times import format_site
@@ -93,7 +93,6 @@ class LprServersScreen(AppAccess, Screen[None]):
         self._shown_detail: ServerView | None | bool = False  # the (steady) view the detail shows
         self._shown_cameras: tuple[ServerCamera, ...] | None = None
         self._loader: Worker | None = None
-        self._timer: Timer | None = None
         self._last_error = ""  # a failing reload is told once, not at every heartbeat
 
     def compose(self) -> ComposeResult:
@@ -112,18 +111,11 @@ class LprServersScreen(AppAccess, Screen[None]):
         for key, label in (("id", _("ID")), ("name", _("Camera")), ("use", _("Use")), ("state", _("State"))):
             cameras.add_column(label, key=key)
         servers.focus()
-        self._timer = self.set_interval(self.imtui.services.settings.heartbeat_seconds, self._tick,
-                                        name="lpr-servers-refresh", pause=True)
+        self.follow((Topic.SERVERS, Topic.CAMERAS), self._tick)  # every heartbeat publishes SERVERS
 
     def on_screen_resume(self) -> None:
         """Shown (again): load now, then with every heartbeat."""
         self.load()
-        if self._timer is not None:
-            self._timer.resume()
-
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.pause()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dim what this user may not do (the engine refuses it anyway)."""

@@ -102,7 +102,8 @@ class SqliteBulkLoader:
             self.conn.execute("INSERT INTO incident_fts(incident_fts) VALUES ('rebuild')")
         for _name, sql in self._triggers:
             self.conn.execute(sql)
-        self.conn.execute("UPDATE change_counter SET value = value + 1 WHERE id = 1")
+        self.conn.execute("INSERT INTO change_topic (topic, value) VALUES ('incidents', 1) "
+                          "ON CONFLICT (topic) DO UPDATE SET value = value + 1")
         self.conn.execute("ANALYZE")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()

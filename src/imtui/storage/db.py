@@ -37,8 +37,6 @@ from sqlalchemy.ext.asyncio import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-NOTIFY_CHANNEL = "imtui_changes"
-
 
 class StorageUnavailable(RuntimeError):
     """The database cannot be reached or refused the operation for a reason outside the data."""
@@ -158,8 +156,6 @@ class Database:
         self._write_sessions = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
         self._releasing: set[asyncio.Future] = set()  # failed sessions being closed in the background
-        self._listener_conn = None
-        self._listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -294,41 +290,8 @@ class Database:
             await conn.run_sync(upgrade_connection)
             await conn.commit()
 
-    async def listen(self, callback: Callable[[], None]) -> bool:
-        """On PostgreSQL, call ``callback`` on every change NOTIFY; False where polling is needed."""
-        if self.backend != "postgresql":
-            return False
-        self._listeners.append(callback)
-        if self._listener_conn is not None:
-            return True  # one LISTEN connection serves every subscriber (the list, the alarm watcher)
-        conn = await self.write_engine.connect()
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-
-        def _on_notify(*_args) -> None:  # noqa: ANN002
-            for listener in list(self._listeners):
-                listener()
-
-        await driver.add_listener(NOTIFY_CHANNEL, _on_notify)
-        self._listener_conn = conn
-        return True
-
     async def dispose(self) -> None:
-        if self._listener_conn is not None:
-            try:
-                await asyncio.wait_for(self._listener_conn.close(), 2)
-            except Exception:  # noqa: BLE001 - closing on the way out
-                log.debug("listener close failed", exc_info=True)
-            self._releasing: set[asyncio.Future] = set()  # failed sessions being closed in the background
-        self._listener_conn = None
-        self._listeners.clear()
         if self._releasing:
             await asyncio.wait(set(self._releasing), timeout=self.timeouts.statement + 2)
         for engine in {self.write_engine, self.read_engine, self.query_engine}:
             await engine.dispose()
-
-    async def change_count(self) -> int:
-        """The change counter: cheap enough to poll every couple of seconds."""
-        async with self.query() as conn:
-            value = (await conn.execute(text("SELECT value FROM change_counter WHERE id = 1"))).scalar()
-            return int(value or 0)

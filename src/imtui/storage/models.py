@@ -227,12 +227,13 @@ class Activity(SQLModel, table=True):
     details: str = Field(default="")
 
 
-class ChangeCounter(SQLModel, table=True):
-    """One row whose value every write bumps: SQLite clients poll it to refresh their lists."""
+class ChangeTopic(SQLModel, table=True):
+    """SQLite's change hub: one row per topic (storage/changes.py), bumped by every write of that
+    topic; open TUIs poll the table to refresh only the lists whose topic changed."""
 
-    __tablename__ = "change_counter"
-    id: int = Field(default=1, primary_key=True)
-    value: int = 0
+    __tablename__ = "change_topic"
+    topic: str = Field(max_length=32, primary_key=True)
+    value: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class IncidentCategory(SQLModel, table=True):

@@ -27,6 +27,7 @@ from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.engine.times import utcnow
 from imtui.i18n import _
 from imtui.lpr.matching import Entry, ListIndex, PlateRuleError, build, like_pattern, normalise_plate
+from imtui.storage.changes import Topic
 from imtui.storage.models import LprCamera, MatchList, MatchListEntry, MatchListField
 
 UNLISTED = "unlisted"
@@ -206,7 +207,7 @@ class MatchListService(Service):
             for i, n in enumerate(names):
                 await s.execute(sa.insert(MatchListField.__table__).values(list_id=list_id, position=i, name=n))
             audit.record(s, actor, audit.PROPERTY_ADDED, f"match list {list_id}", name)
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
             return await self._one(s, list_id)
 
     async def _name_free(self, s, name: str, except_id: int | None = None) -> None:  # noqa: ANN001
@@ -236,7 +237,7 @@ class MatchListService(Service):
             await s.execute(sa.update(t).where(t.c.id == list_id).values(**values))
             changes = ", ".join(f"{k} {getattr(before, k)!r} -> {v!r}" for k, v in values.items() if k != "changed_at")
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", changes or before.name)
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
             return await self._one(s, list_id)
 
     async def delete(self, actor: Actor, list_id: int) -> None:
@@ -250,7 +251,7 @@ class MatchListService(Service):
             await s.execute(sa.delete(MatchListField.__table__).where(MatchListField.__table__.c.list_id == list_id))
             await s.execute(sa.delete(MatchList.__table__).where(MatchList.__table__.c.id == list_id))
             audit.record(s, actor, audit.PROPERTY_DELETED, f"match list {list_id}", f"{view.name} ({view.entries} plates)")
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
 
     # ------------------------------------------------------------------------------------------- fields
 
@@ -263,7 +264,7 @@ class MatchListService(Service):
             await s.execute(sa.insert(MatchListField.__table__).values(list_id=list_id, position=len(view.fields),
                                                                        name=name))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"field added: {name}")
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
             return await self._one(s, list_id)
 
     async def rename_field(self, actor: Actor, list_id: int, field_id: int, name: str) -> ListView:
@@ -276,7 +277,7 @@ class MatchListService(Service):
             f = MatchListField.__table__
             await s.execute(sa.update(f).where(f.c.id == field_id).values(name=name))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"field renamed: {old.name} -> {name}")
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
             return await self._one(s, list_id)
 
     async def delete_field(self, actor: Actor, list_id: int, field_id: int) -> ListView:
@@ -291,7 +292,7 @@ class MatchListService(Service):
             for i, kept in enumerate(x for x in view.fields if x.id != field_id):
                 await s.execute(sa.update(f).where(f.c.id == kept.id).values(position=i))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"field deleted: {old.name}")
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
             return await self._one(s, list_id)
 
     async def move_field(self, actor: Actor, list_id: int, field_id: int, step: int) -> ListView:
@@ -310,7 +311,7 @@ class MatchListService(Service):
                     await s.execute(sa.update(f).where(f.c.id == fid).values(position=pos))
                 audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}",
                              f"field moved {'down' if step > 0 else 'up'}: {view.fields[i].name}")
-                await self._changed(s, f"matchlist {list_id}")
+                await self._changed(s, Topic.MATCHLISTS)
             return await self._one(s, list_id)
 
     @staticmethod
@@ -388,7 +389,7 @@ class MatchListService(Service):
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"plate added: {stored}")
             await self._touch(s, list_id)
             await self._retroactive(s, view, [Entry(entry_id, stored)])
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
             row = (await s.execute(sa.select(e).where(e.c.id == entry_id))).one()
             return self._entry(view, row), note
 
@@ -425,7 +426,7 @@ class MatchListService(Service):
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}",
                          f"{len(rows)} plates edited" + (f" ({what})" if what else "") +
                          (f": {rows[0].plate} -> {stored}" if stored else ""))
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
         return len(rows), note
 
     async def delete_entries(self, actor: Actor, list_id: int, entry_ids: Sequence[int]) -> int:
@@ -436,7 +437,7 @@ class MatchListService(Service):
             gone = (await s.execute(sa.delete(e).where(e.c.list_id == list_id, e.c.id.in_(list(entry_ids))))).rowcount
             await self._touch(s, list_id)
             audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}", f"{gone} plates deleted")
-            await self._changed(s, f"matchlist {list_id}")
+            await self._changed(s, Topic.MATCHLISTS)
         return gone
 
     @staticmethod
@@ -530,7 +531,7 @@ class MatchListService(Service):
                 audit.record(s, actor, audit.PROPERTY_EDITED, f"match list {list_id}",
                              f"import ({'replace' if replace else 'add'}): {added} added, {updated} updated"
                              + (f", {removed} removed" if replace else ""))
-                await self._changed(s, f"matchlist {list_id}")
+                await self._changed(s, Topic.MATCHLISTS)
         return ImportReport(added, updated, removed, parsed.notes)
 
     async def _insert_entries(self, conn, rows: list[tuple]) -> None:  # noqa: ANN001
@@ -625,4 +626,4 @@ class MatchListService(Service):
                 match_all=all_lists, match_lists=json.dumps(sorted(set(list_ids)))))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"LPR camera {camera_id}",
                          "match lists: all" if all_lists else f"match lists: {sorted(set(list_ids))}")
-            await self._changed(s, f"lpr {camera_id}")
+            await self._changed(s, Topic.RECOGNITION)

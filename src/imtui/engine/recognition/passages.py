@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from imtui.engine.alarm_flow import StoredRead
+from imtui.engine.base import announce
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import PlateRecognition
 from imtui.storage.upsert import insert_or_ignore
@@ -108,4 +110,5 @@ async def store_passages(db: Database, passages: list[Passage]) -> list[Stored]:
             if values:
                 await s.execute(sa.update(t).where(t.c.id == row.id).values(**values))
             out.append(Stored(p, StoredRead(row.id, p.camera_id, p.plate, p.country, row.at), False, use_snapshot))
+        await announce(s, db, Topic.RECOGNITIONS)  # open LPR event screens show them
     return out

@@ -25,6 +25,7 @@ from imtui.engine.video.media import MediaStore
 from imtui.i18n import _
 from imtui.lpr.settings import RecognitionSettings, from_dict, to_dict
 from imtui.lpr.validate import Validation
+from imtui.storage.changes import Topic
 from imtui.storage.db import Database
 from imtui.storage.models import Camera, LprCamera, LprSnapshot, PlateRecognition
 
@@ -115,7 +116,7 @@ class LprService(Service):
                 await s.execute(sa.update(t).where(t.c.camera_id == camera_id).values(**values))
             audit.record(s, actor, audit.PROPERTY_EDITED, f"LPR camera {camera_id}",
                          f"{name}: {'enabled' if new_enabled else 'disabled'}, countries {','.join(new_settings.countries)}")
-            await self._changed(s, f"lpr {camera_id}")
+            await self._changed(s, Topic.RECOGNITION)
         return LprCameraView(camera_id, name, new_enabled, new_settings)
 
     async def enabled_cameras(self) -> dict[int, RecognitionSettings]:

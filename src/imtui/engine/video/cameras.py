@@ -19,6 +19,7 @@ from imtui.engine.properties import InUse
 from imtui.engine.video.synthetic import PREFIX as SYNTHETIC
 from imtui.engine.video.synthetic import SyntheticCamera
 from imtui.i18n import _, ngettext
+from imtui.storage.changes import Topic
 from imtui.storage.models import Camera, Sequence
 
 RETENTION_MIN, RETENTION_MAX = 1, 36_500
@@ -97,7 +98,7 @@ class CameraService(Service):
             c = Camera.__table__
             camera_id = (await s.execute(sa.insert(c).values(**values).returning(c.c.id))).scalar_one()
             audit.record(s, actor, CAMERA_ADDED, f"camera {camera_id}", f"{values['name']}: {values['source']}")
-            await self._changed(s, "cameras")
+            await self._changed(s, Topic.CAMERAS)
             return camera_id
 
     async def edit(self, actor: Actor, camera_id: int, *, name: str | None = None, source: str | None = None,
@@ -113,7 +114,7 @@ class CameraService(Service):
                     raise StaleError()
                 audit.record(s, actor, CAMERA_CHANGED, f"camera {camera_id}",
                              ", ".join(f"{k}={v}" for k, v in values.items()))
-                await self._changed(s, "cameras")
+                await self._changed(s, Topic.CAMERAS)
 
     async def delete(self, actor: Actor, camera_id: int) -> None:
         require(actor, Feature.PROPERTIES, Level.MANAGE)
@@ -130,4 +131,4 @@ class CameraService(Service):
                     n).format(name=name, n=n))
             await s.execute(sa.delete(c).where(c.c.id == camera_id))
             audit.record(s, actor, CAMERA_DELETED, f"camera {camera_id}", name)
-            await self._changed(s, "cameras")
+            await self._changed(s, Topic.CAMERAS)

@@ -15,6 +15,7 @@ from imtui.engine.base import Service
 from imtui.engine.errors import InvalidInput, StaleError
 from imtui.engine.permissions import Actor, Feature, Level, require
 from imtui.i18n import _
+from imtui.storage.changes import Topic
 from imtui.storage.models import Camera, LiveView, LiveViewCamera
 
 
@@ -71,7 +72,7 @@ class ViewService(Service):
             for pos, cid in enumerate(dict.fromkeys(camera_ids)):
                 await s.execute(sa.insert(vc).values(view_id=view_id, camera_id=cid, position=pos))
             audit.record(s, actor, "view_saved", f"view {view_id}", f"{name}: cameras {', '.join(map(str, camera_ids))}")
-            await self._changed(s, "views")
+            await self._changed(s, Topic.VIEWS)
             return view_id
 
     async def delete(self, actor: Actor, view_id: int) -> None:
@@ -81,4 +82,4 @@ class ViewService(Service):
             if (await s.execute(sa.delete(v).where(v.c.id == view_id))).rowcount != 1:
                 raise StaleError()
             audit.record(s, actor, "view_deleted", f"view {view_id}")
-            await self._changed(s, "views")
+            await self._changed(s, Topic.VIEWS)
