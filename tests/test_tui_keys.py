@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Select, TabbedContent, Tabs
 
 from conftest import OPERATOR, seeded
 from imtui.app import ImtuiApp
-from imtui.engine.incidents import CallInput, IncidentService, SequenceInput
+from imtui.engine.incidents import CallInput, IncidentFilter, IncidentService, SequenceInput
 from imtui.engine.lpr_servers import ServerCamera, ServerView
 from imtui.screens.alarm_definition_dialog import AlarmDefinitionDialog
 from imtui.screens.camera_dialog import CameraDialog
@@ -126,7 +126,7 @@ async def test_typing_in_every_dialog_runs_nothing(sqlite_url: str) -> None:
         dialogs = [
             ConfirmDialog("Delete incident project 1? This cannot be undone.", "Delete"),
             ChoiceDialog("Reload?", [("keep", "Reload, keep my changes"), ("discard", "Reload, discard")]),
-            NewIncidentDialog(await services.incidents.types()),
+            NewIncidentDialog(services.incidents.types, save),  # reads its types itself, as on `n`
             ReportDialog(1),
             FormDialog("Comment", [FormField("text", "Comment"), FormField("urgent", "Urgent", False)], save),
             CameraDialog(None, save),
@@ -232,7 +232,8 @@ async def test_typing_in_the_fields_of_the_lists_runs_nothing(sqlite_url: str) -
 
 async def test_text_typed_while_the_new_project_dialog_is_on_its_way_runs_nothing(pg_url: str) -> None:
     """The outage of the issue: ``n``, the database does not answer, the operator types the
-    description at the list.  Until the dialog is there, the list's printable keys are off."""
+    description.  The dialog is on screen at once (it reads the types itself), so what is typed
+    goes to it and never to the list's keys; when the database answers, the types arrive."""
     await seeded(pg_url, 3)
     with proxy_for(pg_url) as (proxy, url):
         app = make_app(url)
@@ -242,18 +243,46 @@ async def test_text_typed_while_the_new_project_dialog_is_on_its_way_runs_nothin
             proxy.set_mode("blackhole")  # the types for the dialog are held
             try:
                 await pilot.press("n")
+                await pilot.pause(0.2)
+                assert isinstance(app.screen, NewIncidentDialog)  # before the database answered
+                dialog = app.screen
                 _send(app, SENTENCE)
                 await pilot.pause(0.5)
-                assert app.screen is incidents and len(app.screen_stack) == 2  # no report, drafts, playback...
+                assert app.screen is dialog and len(app.screen_stack) == 3  # no report, drafts, playback...
                 assert len(incidents.page_starts) == 1  # no page turned
             except AssertionError:
                 proxy.restart()  # so that what the keys started ends, and the app with it
                 raise
             proxy.set_mode("pass")  # the held query goes through
-            await wait_for(lambda: isinstance(app.screen, NewIncidentDialog), timeout=15, pilot=pilot)
+            await wait_for(lambda: bool(dialog.types), timeout=15, pilot=pilot)
             await settle(app, pilot)
-            assert len(app.screen_stack) == 3 and notifications(app) == []
+            assert app.screen is dialog and notifications(app) == []
             assert await app.services.exports.list(app.actor) == []
+
+
+async def test_the_new_project_dialog_opens_during_an_outage_and_saves_when_it_ends(pg_url: str) -> None:
+    """A refused database: ``n`` still opens the dialog, the failure is told over it, and once the
+    database is back ``ctrl+s`` reads the types and a second one saves what was typed."""
+    await seeded(pg_url, 3)
+    with proxy_for(pg_url) as (proxy, url):
+        app = make_app(url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            proxy.set_mode("reset")  # the pooled connections are gone ...
+            proxy.set_mode("refuse")  # ... and no new one is let in
+            await pilot.press("n")
+            await wait_for(lambda: isinstance(app.screen, NewIncidentDialog) and notifications(app) != [],
+                           timeout=15, pilot=pilot)
+            dialog = app.screen
+            assert any("Try again later" in str(n) for n in notifications(app)) and dialog.types == []
+            dialog.query_one("#new-description").text = "Van at gate 2"
+            proxy.set_mode("pass")
+            await pilot.press("ctrl+s")  # the types first
+            await wait_for(lambda: bool(dialog.types), timeout=15, pilot=pilot)
+            await pilot.press("ctrl+s")
+            await wait_for(lambda: app.screen is not dialog, timeout=15, pilot=pilot)
+            page = await app.services.incidents.list_page(app.actor, IncidentFilter(text="Van at gate 2"), None, 10)
+            assert len(page.rows) == 1
 
 
 async def test_typing_in_a_read_only_description_runs_nothing(sqlite_url: str) -> None:

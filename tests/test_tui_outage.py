@@ -114,6 +114,7 @@ async def test_new_project_dialog_stays_open_with_the_text_until_it_saves(sqlite
             await settle(app, pilot)
             await app.screen.run_action("new_incident")
             await wait_for(lambda: isinstance(app.screen, NewIncidentDialog), pilot=pilot)
+            await settle(app, pilot)  # mounted, its types read
             dialog = app.screen
             dialog.query_one("#new-description", TextArea).focus()
             await pilot.press(*"Van parked on the fire lane")

@@ -18,7 +18,7 @@ from imtui.screens.base import AppAccess
 from imtui.screens.evidence_actions import ask_send_for_export, open_report
 from imtui.screens.list_tables import IncidentTable
 from imtui.screens.live_status import LiveStatus
-from imtui.screens.new_incident import NewIncident
+from imtui.screens.new_incident import NewIncident, NewIncidentDialog
 from imtui.screens.paging import PageTurns
 from imtui.screens.render import cell, quiet_input, tell, time_cell
 
@@ -332,16 +332,10 @@ class IncidentsScreen(AppAccess, Screen[None]):
     # -- create, open, delete ---------------------------------------------------------------------
     # Dialogs are pushed with a callback rather than awaited inside a worker, so no worker stays
     # alive while a dialog waits for the operator (tests can wait for workers to finish).
-    @work(exclusive=True, group="action", exit_on_error=False)
-    async def action_new_incident(self) -> None:
-        from imtui.screens.new_incident import NewIncidentDialog
-
-        try:
-            types = await self.imtui.services.incidents.types()
-        except ServiceError as exc:
-            tell(self, exc.message, error=True)
-            return
-        self.app.push_screen(NewIncidentDialog(types, self._store_incident), callback=self._incident_created)
+    def action_new_incident(self) -> None:
+        # the dialog reads the types itself, so it is on screen before the database answers (or not)
+        self.app.push_screen(NewIncidentDialog(self.imtui.services.incidents.types, self._store_incident),
+                             callback=self._incident_created)
 
     async def _store_incident(self, choice: NewIncident) -> int:
         return await self.imtui.services.incidents.create(self.imtui.actor, choice.type_id, choice.description,

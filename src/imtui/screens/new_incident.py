@@ -3,7 +3,12 @@
 The dialog saves through the ``save`` call it is given and stays open, with what was typed, until
 the save succeeds; a failure is shown over it (the operator retypes nothing).  It dismisses with
 the new project's id, or None when cancelled.  Each distinct content gets one client token, so a
-second try after a save whose answer was lost finds the stored project instead of adding another."""
+second try after a save whose answer was lost finds the stored project instead of adding another.
+
+Given a loader instead of the types, the dialog opens at once and reads them itself: an operator
+who presses ``n`` during an outage and starts typing types into this dialog (the failure is told
+over it, and ``ctrl+s`` tries the types again) rather than into the list behind, whose letter keys
+act."""
 
 from __future__ import annotations
 
@@ -37,9 +42,11 @@ class NewIncidentDialog(ModalScreen[int | None]):
         Binding("ctrl+s", "save", _("Save"), id="new-save", priority=True),
     ]
 
-    def __init__(self, types: list[Option], save: Callable[[NewIncident], Awaitable[int]]) -> None:
+    def __init__(self, types: list[Option] | Callable[[], Awaitable[list[Option]]],
+                 save: Callable[[NewIncident], Awaitable[int]]) -> None:
         super().__init__()
-        self.types = types
+        self.loader = None if isinstance(types, list) else types
+        self.types: list[Option] = types if isinstance(types, list) else []
         self.save = save
         self._attempt: tuple[int, str, str] | None = None  # type, description, token of the last try
 
@@ -62,6 +69,23 @@ class NewIncidentDialog(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#new-type", Select).focus()
+        if self.loader is not None:
+            self.load_types()
+
+    @work(exclusive=True, group="new-types", exit_on_error=False)
+    async def load_types(self) -> None:
+        assert self.loader is not None
+        try:
+            self.types = await self.loader()
+        except ServiceError as exc:
+            tell(self, exc.message, error=True)  # stays open: ctrl+s tries again
+            return
+        if not self.is_attached:
+            return  # closed while the types were on their way
+        select = self.query_one("#new-type", Select)
+        select.set_options(options(self.types))
+        if self.types:
+            select.value = self.types[0].id
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -72,6 +96,9 @@ class NewIncidentDialog(ModalScreen[int | None]):
 
     def action_save(self) -> None:
         value = self.query_one("#new-type", Select).value
+        if not isinstance(value, int) and self.loader is not None and not self.types:
+            self.load_types()  # the types could not be read when the dialog opened
+            return
         if not isinstance(value, int):
             tell(self, _("Type: choose a type for the incident project."), error=True)
             return
