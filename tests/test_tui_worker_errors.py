@@ -60,7 +60,7 @@ async def test_a_failed_list_load_is_told_in_one_line_and_logged_with_its_traceb
             await settle(app, pilot)
         assert notifications(app) == [UNEXPECTED]
     text = app_log.read_text()
-    assert "worker load_page of IncidentsScreen failed" in text
+    assert "worker _load_page of IncidentsScreen failed" in text
     assert "Traceback (most recent call last)" in text and "list_page" in text
     assert text.count("Traceback (most recent call last)") == 1 and "load_page of IncidentsScreen failed again" in text
     assert "ValueError" in text or "OverflowError" in text  # SQLite's parser, asyncpg's decoder
