@@ -10,13 +10,15 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -99,6 +101,32 @@ async def test_a_name_is_one_live_worker(db: Database) -> None:
     assert await lpr_servers.register(db, "alpha", "host-b", 333, 0.2) == sid  # a restart takes the stale name
     down, up = await _events(db, events.SERVER_NOT_RESPONDING), await _events(db, events.SERVER_RESPONDING)
     assert len(down) == 1 and len(up) == 1 and down[0].at <= up[0].at  # the unnoticed outage is on record
+
+
+async def test_a_restart_after_kill_9_on_the_same_host_takes_the_name_at_once(db: Database) -> None:
+    """Issue 15: the killed worker's row still looks alive (its heartbeat is fresh), but on the
+    same host its process is checked: gone, so the name is taken over without waiting."""
+    dead = subprocess.Popen(["sleep", "30"])
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        here = socket.gethostname()
+        sid = await lpr_servers.register(db, "alpha", here, dead.pid, 60.0)
+        dead.send_signal(signal.SIGKILL)
+        dead.wait(timeout=5)
+        assert await lpr_servers.register(db, "alpha", here, live.pid, 60.0) == sid  # no 3-heartbeat wait
+        with pytest.raises(ServerNameTaken):  # a live process on this host keeps its name
+            await lpr_servers.register(db, "alpha", here, os.getpid(), 60.0)
+        with pytest.raises(ServerNameTaken):  # another host's process cannot be checked from here
+            await lpr_servers.register(db, "alpha", "elsewhere", dead.pid, 60.0)
+    finally:
+        for process in (dead, live):
+            process.kill()
+            process.wait(timeout=5)
+    # a process number reused by a later process, and a row from before this host's boot: gone
+    born = psutil.Process().create_time()
+    assert lpr_servers.gone_here(os.getpid(), datetime.fromtimestamp(born - 10, UTC))
+    assert lpr_servers.gone_here(os.getpid(), datetime.fromtimestamp(psutil.boot_time() - 60, UTC))
+    assert not lpr_servers.gone_here(os.getpid(), datetime.fromtimestamp(born + 0.5, UTC))
 
 
 async def test_status_of_a_servers_lpr_cameras_moves_stops_and_forgetting(db: Database, tmp_path: Path) -> None:

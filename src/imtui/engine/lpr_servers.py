@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import psutil
 import sqlalchemy as sa
 
 from imtui.engine import audit, events
@@ -132,7 +133,8 @@ async def register(db: Database, name: str, host: str, pid: int, interval: float
         await announce(s, db, Topic.SERVERS)  # open LPR servers screens show it (the lines below commit it)
         if row is None:
             return (await s.execute(sa.insert(t).values(name=name, **values).returning(t.c.id))).scalar_one()
-        if row.state == "running" and not silent(row, now) and (row.host, row.pid) != (host[:200], pid):
+        if (row.state == "running" and not silent(row, now) and (row.host, row.pid) != (host[:200], pid)
+                and not (row.host == host[:200] and gone_here(row.pid, row.started_at))):
             raise ServerNameTaken(_(
                 "LPR server name {name!r} is in use by a running worker on {host} (process {pid}); give this "
                 "worker another name (worker.name in the config) or stop that one (imtui worker stop {name})."
@@ -145,6 +147,21 @@ async def register(db: Database, name: str, host: str, pid: int, interval: float
             await _event(s, db, events.SERVER_RESPONDING, name, _responding(name), now)
         await s.execute(sa.update(t).where(t.c.id == row.id).values(**values))
         return row.id
+
+
+def gone_here(pid: int, started_at: datetime) -> bool:
+    """Whether the worker process ``pid`` that registered at ``started_at`` on this host has ended:
+    no such process, a process of that number started after it (the number was reused), or this
+    host booted since.  A worker restarted after kill -9 on the same host takes its name over at
+    once instead of waiting for three missed heartbeats."""
+    started = (started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)).timestamp()
+    if psutil.boot_time() > started:
+        return True
+    try:
+        process = psutil.Process(pid)
+        return process.create_time() > started + 1.0 or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 @dataclass(frozen=True)
