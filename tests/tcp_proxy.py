@@ -157,10 +157,11 @@ def _reset(writer: asyncio.StreamWriter | None) -> None:
 
 
 @contextmanager
-def proxy_for(url: str) -> Iterator[tuple[TcpProxy, str]]:
-    """A proxy in front of the database of ``url``; yields the proxy and the URL through it."""
+def proxy_for(url: str, kind: type[TcpProxy] = TcpProxy) -> Iterator[tuple[TcpProxy, str]]:
+    """A proxy (``kind``: TcpProxy or a subclass with more faults) in front of the database of
+    ``url``; yields the proxy and the URL through it."""
     u = make_url(url)
-    proxy = TcpProxy(u.host or "127.0.0.1", u.port or 5432)
+    proxy = kind(u.host or "127.0.0.1", u.port or 5432)
     try:
         yield proxy, proxy.url_for(url)
     finally:

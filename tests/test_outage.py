@@ -129,14 +129,8 @@ async def test_postgres_outage_gives_the_manuals_message_within_the_bound(pg_url
 
 @pytest.fixture
 def ack_loss(pg_url: str) -> Iterator[tuple[AckLossProxy, str]]:
-    from sqlalchemy.engine import make_url
-
-    u = make_url(pg_url)
-    proxy = AckLossProxy(u.host or "127.0.0.1", u.port or 5432)
-    try:
-        yield proxy, proxy.url_for(pg_url)
-    finally:
-        proxy.close()
+    with proxy_for(pg_url, AckLossProxy) as (proxy, url):
+        yield proxy, url  # type: ignore[misc] - an AckLossProxy
 
 
 def _lose_next_commit_answer(db: Database, proxy: AckLossProxy) -> None:

@@ -12,28 +12,17 @@ from textual.widgets import DataTable, TabbedContent, TextArea
 
 from conftest import OPERATOR
 from imtui.engine.incidents import IncidentService
-from imtui.engine.seed import seed_defaults
 from imtui.screens.editor import IncidentEditorScreen
 from imtui.screens.new_incident import NewIncidentDialog
 from imtui.storage.db import Database
 from pilot import make_app, notifications, settle, wait_for
 from tcp_proxy import proxy_for
+from test_outage import _world
 
 BOUND = 1.0
 SLACK = 5.0  # a loaded 2-core CI machine
 TIMEOUTS = dict(db_connect_timeout=BOUND, db_pool_timeout=BOUND, db_statement_timeout=BOUND)
 DRIVER_WORDS = ("sqlalchemy", "asyncpg", "Errno", "sqlite3", "locked", "Traceback")
-
-
-async def _world(url: str) -> int:
-    db = Database(url)
-    try:
-        await db.upgrade()
-        await seed_defaults(db, cameras=2)
-        svc = IncidentService(db)
-        return await svc.create(OPERATOR, (await svc.types())[0].id, "Barrier hit")
-    finally:
-        await db.dispose()
 
 
 async def _descriptions(url: str) -> list[str]:
